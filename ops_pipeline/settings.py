@@ -1,0 +1,269 @@
+"""The models of `ops.yaml` and its loader.
+
+A bad file stops the code location from loading with a ConfigError that names the file, the key path and
+the reason, for example `ops.yaml: sources.warehouse.port: Input should be a valid integer`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ops_pipeline.core.filters import NameFilter, ScanFilter
+from ops_pipeline.core.resolver import ResolverSpec
+from ops_pipeline.core.secrets import is_secret_ref
+
+DEFAULT_CONFIG_FILE = "ops.yaml"
+
+
+class ConfigError(ValueError):
+    """ops.yaml is missing or invalid; the message names the file, the key path and the reason."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_secret_ref(value: str) -> str:
+    if not is_secret_ref(value):
+        raise ValueError("must be a secret reference (env:NAME or file:/path), not a literal secret")
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_check_secret_ref), Field(description="env:NAME or file:/path")]
+
+
+class PatternSet(StrictModel):
+    schemas: list[str] = []
+    tables: list[str] = []
+
+    @field_validator("schemas", "tables")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
+        return patterns
+
+
+class SSLOptions(StrictModel):
+    mode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+class SourceBase(StrictModel):
+    description: str = ""
+    tags: list[str] = []
+    include: PatternSet = PatternSet()
+    exclude: PatternSet = PatternSet()
+    resolver: str | None = Field(default=None, description="resolver naming this source's tables")
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+
+    @property
+    def scan_filter(self) -> ScanFilter:
+        return ScanFilter(
+            schemas=NameFilter.from_patterns(self.include.schemas, self.exclude.schemas),
+            tables=NameFilter.from_patterns(self.include.tables, self.exclude.tables),
+        )
+
+
+class ServerSource(SourceBase):
+    host: str = "127.0.0.1"
+    port: int = Field(gt=0, lt=65536)
+    user: str | None = None
+    password: SecretRef | None = None
+    ssl: SSLOptions = SSLOptions()
+
+
+
+class PostgresSource(ServerSource):
+    type: Literal["postgresql"]
+    port: int = Field(default=5432, gt=0, lt=65536)
+    database: str
+
+
+class MySQLSource(ServerSource):
+    type: Literal["mysql"]
+    port: int = Field(default=3306, gt=0, lt=65536)
+    database: str
+
+
+class SQLiteSource(SourceBase):
+    type: Literal["sqlite"]
+    path: str
+
+
+class RedisSource(ServerSource):
+    type: Literal["redis"]
+    port: int = Field(default=6379, gt=0, lt=65536)
+    db: int = Field(default=0, ge=0)
+    sample_size: int = Field(default=2000, gt=0, description="keys sampled with SCAN per scan")
+    match: str = Field(default="*", description="SCAN MATCH pattern")
+
+
+class MongoSource(ServerSource):
+    type: Literal["mongodb"]
+    port: int = Field(default=27017, gt=0, lt=65536)
+    database: str
+
+
+class KafkaSource(SourceBase):
+    type: Literal["kafka"]
+    bootstrap_servers: list[str] = Field(min_length=1)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_username: str | None = None
+    sasl_password: SecretRef | None = None
+
+
+
+class S3Source(SourceBase):
+    type: Literal["s3"]
+    bucket: str
+    region: str | None = None
+    endpoint_url: str | None = None
+    access_key_id: SecretRef | None = None
+    secret_access_key: SecretRef | None = None
+
+
+
+class BigQuerySource(SourceBase):
+    type: Literal["bigquery"]
+    project: str
+    dataset: str | None = None
+    credentials: SecretRef | None = None
+
+
+
+class SnowflakeSource(SourceBase):
+    type: Literal["snowflake"]
+    account: str
+    user: str
+    password: SecretRef | None = None
+    warehouse: str | None = None
+    database: str | None = None
+    role: str | None = None
+
+
+
+SourceConfig = Annotated[
+    PostgresSource
+    | MySQLSource
+    | SQLiteSource
+    | RedisSource
+    | MongoSource
+    | KafkaSource
+    | S3Source
+    | BigQuerySource
+    | SnowflakeSource,
+    Field(discriminator="type"),
+]
+
+SOURCE_TYPES = ("postgresql", "mysql", "sqlite", "redis", "mongodb", "kafka", "s3", "bigquery", "snowflake")
+
+
+class CatalogSettings(StrictModel):
+    default_resolver: str | None = Field(default=None, description="resolver for sources that name none")
+    rescan_cron: str | None = Field(default=None, description="cron for periodic rescans of every source")
+    rescan_schedule_running: bool = False
+    sync_interval_s: int = Field(default=30, ge=5)
+
+
+class OpsSettings(StrictModel):
+    sources: dict[str, SourceConfig] = {}
+    resolvers: list[ResolverSpec] = []
+    catalog: CatalogSettings = CatalogSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, sources: dict[str, Any]) -> dict[str, Any]:
+        for name in sources:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", name):
+                raise ValueError(f"source name {name!r} must be letters, digits, '_' or '-'")
+        return sources
+
+    @model_validator(mode="after")
+    def _resolvers_exist(self) -> OpsSettings:
+        names = [r.name for r in self.resolvers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"resolver names must be unique; repeated: {', '.join(duplicates)}")
+        wanted = {f"sources.{n}.resolver": s.resolver for n, s in self.sources.items() if s.resolver}
+        if self.catalog.default_resolver:
+            wanted["catalog.default_resolver"] = self.catalog.default_resolver
+        for where, name in wanted.items():
+            if name not in names:
+                known = ", ".join(names) or "none"
+                raise ValueError(f"{where}: unknown resolver {name!r} (configured: {known})")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ConfigError(f"unknown source {name!r} (configured: {known})") from None
+
+    def resolver(self, name: str) -> ResolverSpec:
+        for spec in self.resolvers:
+            if spec.name == name:
+                return spec
+        known = ", ".join(r.name for r in self.resolvers) or "none"
+        raise ConfigError(f"unknown resolver {name!r} (configured: {known})")
+
+    def resolver_for_source(self, name: str) -> ResolverSpec | None:
+        chosen = self.source(name).resolver or self.catalog.default_resolver
+        return self.resolver(chosen) if chosen else None
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("OPS_CONFIG", DEFAULT_CONFIG_FILE)).expanduser()
+
+
+def _key_path(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif parts and part in SOURCE_TYPES + tuple(_RULE_TAGS):
+            continue  # pydantic adds the discriminator tag to the path; users never wrote it
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts) or "(top level)"
+
+
+_RULE_TAGS = ("alias", "pattern", "transformation")
+
+
+def parse_settings(data: Any, origin: str) -> OpsSettings:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: the top level must be a mapping of sections, not {type(data).__name__}")
+    try:
+        return OpsSettings.model_validate(data)
+    except ValidationError as error:
+        problems = [f"{origin}: {_key_path(e['loc'])}: {e['msg']}" for e in error.errors()]
+        raise ConfigError("invalid configuration\n  " + "\n  ".join(problems)) from None
+
+
+def load_settings(path: Path | str | None = None) -> OpsSettings:
+    """Read and validate ops.yaml (default: $OPS_CONFIG, else ./ops.yaml)."""
+    file = Path(path) if path is not None else config_path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: configuration file not found (set OPS_CONFIG to its path)") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{file}: not valid YAML: {error}") from None
+    return parse_settings(data, str(file))
