@@ -1,0 +1,48 @@
+"""Scan one configured source and record the snapshot: the whole catalog workflow, free of Dagster.
+
+The snapshot row exists before the connection is opened, so a failed scan is recorded as failed with its
+error, and the previous completed snapshot stays the latest good one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from ops_pipeline.core.catalog import Catalog
+from ops_pipeline.core.resolver import EntityResolver, ResolverSpec
+from ops_pipeline.settings import OpsSettings
+from ops_pipeline.sources.registry import scanner_for
+from ops_pipeline.store import catalog as catalog_store
+
+
+def scan_source(
+    engine: sa.Engine,
+    settings: OpsSettings,
+    name: str,
+    *,
+    exact_row_counts: bool = False,
+    run_id: str | None = None,
+) -> catalog_store.CompletedScan:
+    config = settings.source(name)
+    snapshot_id = catalog_store.create_snapshot(
+        engine, name, config.type, exact_row_counts=exact_row_counts, run_id=run_id
+    )
+    try:
+        catalog_store.mark_scanning(engine, snapshot_id)
+        catalog = scanner_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
+        catalog = name_entities(catalog, settings.resolver_for_source(name))
+        return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
+    except BaseException as error:
+        catalog_store.mark_failed(engine, snapshot_id, str(error) or type(error).__name__)
+        raise
+
+
+def name_entities(catalog: Catalog, spec: ResolverSpec | None) -> Catalog:
+    """Give every table the canonical entity name its source's resolver decides (the table name if none)."""
+    resolver = EntityResolver(spec) if spec else None
+    tables = tuple(
+        replace(t, entity_name=resolver.resolve(t.name).output if resolver else t.name) for t in catalog.tables
+    )
+    return replace(catalog, tables=tables)

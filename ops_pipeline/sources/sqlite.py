@@ -1,0 +1,165 @@
+"""SQLite: the catalog from sqlite_schema joined with the table-valued pragma functions, one query each.
+
+Row estimates come from `sqlite_stat1` (written by ANALYZE); a table ANALYZE never saw has no estimate.
+The file is opened read-only, so a wrong path is an error and never creates an empty database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, UniqueConstraint
+from ops_pipeline.settings import SQLiteSource
+from ops_pipeline.sources.base import ConnectionReport, Scanner, SourceError, timed
+
+SCHEMA = "main"
+
+RELATIONS = "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+COLUMNS = """
+SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk
+FROM sqlite_schema m JOIN pragma_table_info(m.name) p
+WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid
+"""
+FOREIGN_KEYS = """
+SELECT m.name, f.id, f.seq, f."table", f."from", f."to"
+FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq
+"""
+INDEXES = """
+SELECT m.name, il.name, il."unique", il.origin, ii.seqno, ii.name
+FROM sqlite_schema m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
+WHERE m.type = 'table' AND il.origin != 'pk' ORDER BY m.name, il.name, ii.seqno
+"""
+
+
+class SQLiteScanner(Scanner[SQLiteSource]):
+    source_type = "sqlite"
+
+    def test_connection(self, name: str, config: SQLiteSource) -> ConnectionReport:
+        def version() -> str:
+            with _connect(name, config) as conn:
+                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+                return str(conn.execute("SELECT sqlite_version()").fetchone()[0])
+
+        server_version, latency_ms = timed(version)
+        return ConnectionReport(name, self.source_type, server_version, latency_ms, config.path)
+
+    def scan(self, name: str, config: SQLiteSource, *, exact_row_counts: bool = False) -> Catalog:
+        with _connect(name, config) as conn:
+            version = str(conn.execute("SELECT sqlite_version()").fetchone()[0])
+            tables = _read_tables(conn, config)
+            if exact_row_counts:
+                tables = [_with_exact_count(conn, t) for t in tables]
+        return Catalog(name, self.source_type, version, tuple(tables))
+
+
+@contextmanager
+def _connect(name: str, config: SQLiteSource) -> Iterator[sqlite3.Connection]:
+    path = Path(config.path).expanduser()
+    if not path.is_file():
+        raise SourceError(name, "unknown_database", f"no SQLite database file at {path}")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=config.connect_timeout_s)
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise SourceError(name, "error", f"{path}: {error}") from None
+    try:
+        yield conn
+    except sqlite3.Error as error:
+        raise SourceError(name, "error", f"{path}: {error}") from None
+    finally:
+        conn.close()
+
+
+def _read_tables(conn: sqlite3.Connection, config: SQLiteSource) -> list[Table]:
+    keep = config.scan_filter.keeps
+    kinds = {n: kind for n, kind in conn.execute(RELATIONS) if keep(SCHEMA, n)}
+    columns: dict[str, list[Column]] = defaultdict(list)
+    primary_keys: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for table, _cid, column, data_type, notnull, default, pk in conn.execute(COLUMNS):
+        if table in kinds:
+            # SQLite lets a PRIMARY KEY column hold NULL unless declared NOT NULL, except INTEGER PRIMARY KEY.
+            rowid_key = pk and data_type.upper() == "INTEGER"
+            columns[table].append(Column(column, data_type, not (notnull or rowid_key), default))
+            if pk:
+                primary_keys[table].append((pk, column))
+    foreign_keys = _read_foreign_keys(conn, kinds, primary_keys)
+    uniques, indexes = _read_indexes(conn, kinds)
+    estimates = _row_estimates(conn)
+    return [
+        Table(
+            schema=SCHEMA, name=name, kind="view" if kind == "view" else "table",
+            columns=tuple(columns[name]),
+            primary_key=tuple(c for _, c in sorted(primary_keys[name])),
+            foreign_keys=tuple(foreign_keys[name]),
+            unique_constraints=tuple(uniques[name]),
+            indexes=tuple(indexes[name]),
+            row_count=estimates.get(name) if kind == "table" else None,
+        )
+        for name, kind in sorted(kinds.items())
+    ]
+
+
+def _read_foreign_keys(
+    conn: sqlite3.Connection, kinds: dict[str, str], primary_keys: dict[str, list[tuple[int, str]]]
+) -> dict[str, list[ForeignKey]]:
+    grouped: dict[tuple[str, int], dict[str, Any]] = {}
+    for table, fk_id, _seq, target, source_col, target_col in conn.execute(FOREIGN_KEYS):
+        if table not in kinds:
+            continue
+        entry = grouped.setdefault((table, fk_id), {"target": target, "from": [], "to": []})
+        entry["from"].append(source_col)
+        entry["to"].append(target_col)
+    result: dict[str, list[ForeignKey]] = defaultdict(list)
+    for (table, _), entry in sorted(grouped.items()):
+        target_columns = entry["to"]
+        if any(c is None for c in target_columns):  # REFERENCES t without columns means t's primary key
+            target_columns = [c for _, c in sorted(primary_keys.get(entry["target"], []))]
+        name = f"fk_{table}_{'_'.join(entry['from'])}"
+        result[table].append(
+            ForeignKey(name, tuple(entry["from"]), SCHEMA, entry["target"], tuple(target_columns))
+        )
+    return result
+
+
+def _read_indexes(
+    conn: sqlite3.Connection, kinds: dict[str, str]
+) -> tuple[dict[str, list[UniqueConstraint]], dict[str, list[Index]]]:
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for table, index, unique, origin, _seqno, column in conn.execute(INDEXES):
+        if table in kinds:
+            entry = grouped.setdefault((table, index), {"unique": bool(unique), "origin": origin, "cols": []})
+            entry["cols"].append(column)
+    uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
+    indexes: dict[str, list[Index]] = defaultdict(list)
+    for (table, index), entry in sorted(grouped.items()):
+        if entry["origin"] == "u":
+            uniques[table].append(UniqueConstraint(index, tuple(entry["cols"])))
+        else:
+            indexes[table].append(Index(index, tuple(entry["cols"]), entry["unique"]))
+    return uniques, indexes
+
+
+def _row_estimates(conn: sqlite3.Connection) -> dict[str, int]:
+    has_stats = conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone()
+    if not has_stats:
+        return {}
+    estimates: dict[str, int] = {}
+    for table, stat in conn.execute("SELECT tbl, stat FROM sqlite_stat1"):
+        if stat:
+            estimates[table] = max(estimates.get(table, 0), int(str(stat).split()[0]))
+    return estimates
+
+
+def _with_exact_count(conn: sqlite3.Connection, table: Table) -> Table:
+    if table.kind == "view":
+        return table
+    quoted = '"' + table.name.replace('"', '""') + '"'
+    count = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+    return replace(table, row_count=count, row_count_exact=True)

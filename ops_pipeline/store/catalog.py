@@ -1,0 +1,258 @@
+"""Catalog snapshots in the ops store: a scan's life (pending -> scanning -> completed | failed) and reads.
+
+A completed snapshot is written in one transaction (tables, changes, status), so a scan that fails at any
+point leaves the previous completed snapshot as the latest good one.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from ops_pipeline.core.catalog import Catalog, Table
+from ops_pipeline.core.drift import CatalogVersion, SchemaChange, diff_catalogs, next_version
+from ops_pipeline.store.tables import catalog_snapshots, catalog_tables, schema_changes
+
+
+class SnapshotStateError(RuntimeError):
+    """A snapshot was moved along a transition its state does not allow."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    source: str
+    source_type: str
+    status: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    error: str | None
+    version: str | None
+    server_version: str | None
+    table_count: int | None
+    column_count: int | None
+    change_count: int | None
+    breaking_change_count: int | None
+    exact_row_counts: bool
+    run_id: str | None
+
+
+@dataclass(frozen=True)
+class CompletedScan:
+    snapshot: Snapshot
+    catalog: Catalog
+    previous: Snapshot | None
+    changes: list[SchemaChange]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _snapshot(row: sa.Row) -> Snapshot:
+    values = dict(row._mapping)
+    for column in ("requested_at", "started_at", "finished_at"):
+        values[column] = _utc(values[column])
+    return Snapshot(**values)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; the store writes them in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def create_snapshot(
+    engine: sa.Engine, source: str, source_type: str, *, exact_row_counts: bool = False, run_id: str | None = None
+) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            catalog_snapshots.insert().values(
+                source=source, source_type=source_type, status="pending", requested_at=_now(),
+                exact_row_counts=exact_row_counts, run_id=run_id,
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def mark_scanning(engine: sa.Engine, snapshot_id: int) -> None:
+    _transition(engine, snapshot_id, "pending", status="scanning", started_at=_now())
+
+
+def mark_failed(engine: sa.Engine, snapshot_id: int, error: str) -> None:
+    snapshot = get_snapshot(engine, snapshot_id)
+    if snapshot.status not in ("pending", "scanning"):
+        raise SnapshotStateError(f"snapshot {snapshot_id} is {snapshot.status}; only an open scan can fail")
+    finished = _now()
+    _transition(
+        engine, snapshot_id, snapshot.status, status="failed", finished_at=finished, error=error,
+        duration_s=_duration(snapshot.started_at or snapshot.requested_at, finished),
+    )
+
+
+def complete_snapshot(engine: sa.Engine, snapshot_id: int, catalog: Catalog) -> CompletedScan:
+    """Write the scanned tables and the drift from the previous completed snapshot, in one transaction."""
+    with engine.begin() as conn:
+        _serialise_per_source(conn, catalog.source)
+        snapshot = _snapshot(conn.execute(_by_id(snapshot_id)).one())
+        if snapshot.status != "scanning":
+            raise SnapshotStateError(f"snapshot {snapshot_id} is {snapshot.status}; expected scanning")
+        previous = _latest_completed(conn, catalog.source)
+        previous_catalog = _load_catalog(conn, previous) if previous else None
+        changes = diff_catalogs(previous_catalog, catalog)
+        version = next_version(CatalogVersion.parse(previous.version) if previous and previous.version else None,
+                               changes)
+        _insert_tables(conn, snapshot_id, catalog.tables)
+        _insert_changes(conn, snapshot_id, catalog.source, changes)
+        finished = _now()
+        conn.execute(
+            catalog_snapshots.update().where(catalog_snapshots.c.id == snapshot_id).values(
+                status="completed", finished_at=finished, version=str(version),
+                duration_s=_duration(snapshot.started_at or snapshot.requested_at, finished),
+                server_version=catalog.server_version, table_count=len(catalog.tables),
+                column_count=catalog.column_count, change_count=len(changes),
+                breaking_change_count=sum(c.classification == "breaking" for c in changes),
+            )
+        )
+        completed = _snapshot(conn.execute(_by_id(snapshot_id)).one())
+    return CompletedScan(completed, catalog, previous, changes)
+
+
+def get_snapshot(engine: sa.Engine, snapshot_id: int) -> Snapshot:
+    with engine.connect() as conn:
+        row = conn.execute(_by_id(snapshot_id)).one_or_none()
+    if row is None:
+        raise LookupError(f"no catalog snapshot with id {snapshot_id}")
+    return _snapshot(row)
+
+
+def latest_completed(engine: sa.Engine, source: str) -> Snapshot | None:
+    with engine.connect() as conn:
+        return _latest_completed(conn, source)
+
+
+def load_catalog(engine: sa.Engine, snapshot: Snapshot) -> Catalog:
+    with engine.connect() as conn:
+        return _load_catalog(conn, snapshot)
+
+
+def latest_catalogs(engine: sa.Engine) -> dict[str, tuple[Snapshot, Catalog]]:
+    """The latest completed snapshot of every source, with its tables."""
+    newest = (
+        sa.select(sa.func.max(catalog_snapshots.c.id))
+        .where(catalog_snapshots.c.status == "completed")
+        .group_by(catalog_snapshots.c.source)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(catalog_snapshots).where(catalog_snapshots.c.id.in_(newest))).all()
+        snapshots = [_snapshot(r) for r in rows]
+        return {s.source: (s, _load_catalog(conn, s)) for s in snapshots}
+
+
+def list_snapshots(engine: sa.Engine, source: str, limit: int = 20) -> list[Snapshot]:
+    query = (
+        sa.select(catalog_snapshots)
+        .where(catalog_snapshots.c.source == source)
+        .order_by(catalog_snapshots.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [_snapshot(r) for r in conn.execute(query)]
+
+
+def changes_for(engine: sa.Engine, snapshot_id: int) -> list[SchemaChange]:
+    query = sa.select(schema_changes).where(schema_changes.c.snapshot_id == snapshot_id).order_by(
+        schema_changes.c.id
+    )
+    with engine.connect() as conn:
+        return [
+            SchemaChange(
+                kind=r.kind, object_name=r.object_name, before=r.before, after=r.after,
+                classification=r.classification, description=r.description,
+            )
+            for r in conn.execute(query)
+        ]
+
+
+def _by_id(snapshot_id: int) -> sa.Select:
+    return sa.select(catalog_snapshots).where(catalog_snapshots.c.id == snapshot_id)
+
+
+def _latest_completed(conn: sa.Connection, source: str) -> Snapshot | None:
+    row = conn.execute(
+        sa.select(catalog_snapshots)
+        .where(catalog_snapshots.c.source == source, catalog_snapshots.c.status == "completed")
+        .order_by(catalog_snapshots.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return _snapshot(row) if row else None
+
+
+def _load_catalog(conn: sa.Connection, snapshot: Snapshot) -> Catalog:
+    rows = conn.execute(
+        sa.select(catalog_tables.c.definition)
+        .where(catalog_tables.c.snapshot_id == snapshot.id)
+        .order_by(catalog_tables.c.schema_name, catalog_tables.c.table_name)
+    )
+    tables = tuple(Table.from_dict(r.definition) for r in rows)
+    return Catalog(snapshot.source, snapshot.source_type, snapshot.server_version, tables)
+
+
+def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table]) -> None:
+    if not tables:
+        return
+    conn.execute(
+        catalog_tables.insert(),
+        [
+            {
+                "snapshot_id": snapshot_id, "schema_name": t.schema, "table_name": t.name, "kind": t.kind,
+                "entity_name": t.entity_name, "row_count": t.row_count, "row_count_exact": t.row_count_exact,
+                "definition": t.to_dict(),
+            }
+            for t in tables
+        ],
+    )
+
+
+def _insert_changes(conn: sa.Connection, snapshot_id: int, source: str, changes: Sequence[SchemaChange]) -> None:
+    if not changes:
+        return
+    conn.execute(
+        schema_changes.insert(),
+        [
+            {
+                "snapshot_id": snapshot_id, "source": source, "kind": c.kind, "object_name": c.object_name,
+                "before": c.before, "after": c.after, "classification": c.classification,
+                "description": c.description,
+            }
+            for c in changes
+        ],
+    )
+
+
+def _transition(engine: sa.Engine, snapshot_id: int, expected: str, **values: object) -> None:
+    with engine.begin() as conn:
+        updated = conn.execute(
+            catalog_snapshots.update()
+            .where(catalog_snapshots.c.id == snapshot_id, catalog_snapshots.c.status == expected)
+            .values(**values)
+        ).rowcount
+    if updated != 1:
+        raise SnapshotStateError(f"snapshot {snapshot_id} is not {expected}; cannot move it to {values['status']}")
+
+
+def _serialise_per_source(conn: sa.Connection, source: str) -> None:
+    """Two scans of one source finishing together must not both compute their version from the same parent."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(source.encode())})
+
+
+def _duration(start: datetime, end: datetime) -> float:
+    return max(0.0, (end - start).total_seconds())
