@@ -67,7 +67,7 @@ class StepDidNotApply(Exception):
     """A transformation step cannot produce a value for this input; the rule does not match."""
 
 
-# ---------------------------------------------------------------------------------------------- words
+# ---- words
 
 
 def _is_word_char(char: str) -> bool:
@@ -125,7 +125,7 @@ def camel_case(value: str) -> str:
     return words[0].lower() + "".join(_capitalized(word) for word in words[1:])
 
 
-# ---------------------------------------------------------------------------------------------- config
+# ---- config
 
 
 class _Model(BaseModel):
@@ -296,7 +296,7 @@ class ResolverSpec(_Model):
         return rules
 
 
-# ---------------------------------------------------------------------------------------------- resolution
+# ---- resolution
 
 
 @dataclass(frozen=True)
@@ -440,7 +440,7 @@ class EntityResolver:
         return [self.resolve(entity) for entity in entities]
 
 
-# ---------------------------------------------------------------------------------------------- simulation
+# ---- simulation
 
 
 def simulate(spec: ResolverSpec, entities: Sequence[str]) -> list[Resolution]:

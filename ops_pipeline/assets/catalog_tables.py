@@ -1,0 +1,68 @@
+"""Every table of every source's latest completed scan as an asset spec, foreign keys drawn as dependencies.
+
+Built when the code location loads; new tables from later scans appear after a reload (their
+materializations are recorded by the scan either way).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import sqlalchemy as sa
+
+from ops_pipeline.assets.catalog_metadata import column_schema, key_part, table_asset_key
+from ops_pipeline.core.catalog import Catalog, ForeignKey, Table
+from ops_pipeline.store.catalog import latest_catalogs
+
+
+def catalog_table_specs(engine: sa.Engine) -> list[dg.AssetSpec]:
+    specs: list[dg.AssetSpec] = []
+    for source, (snapshot, catalog) in sorted(latest_catalogs(engine).items()):
+        deps = acyclic_dependencies(catalog)
+        for table in catalog.tables:
+            specs.append(_spec(source, snapshot.source_type, table, deps[table.qualified_name]))
+    return specs
+
+
+def _spec(source: str, source_type: str, table: Table, deps: list[Table]) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=table_asset_key(source, table),
+        deps=[table_asset_key(source, d) for d in deps],
+        group_name=f"catalog_{key_part(source)}",
+        kinds={source_type, "view" if table.kind in ("view", "materialized_view") else "table"},
+        description=table.comment or f"{table.kind} {table.qualified_name} in source {source}",
+        metadata={
+            "dagster/column_schema": column_schema(table),
+            "dagster/table_name": table.qualified_name,
+            "source": source,
+            "entity": table.entity_name or table.name,
+        },
+    )
+
+
+def acyclic_dependencies(catalog: Catalog) -> dict[str, list[Table]]:
+    """Foreign-key targets per table, dropping self-references and any edge that would close a cycle."""
+    by_name = {t.qualified_name: t for t in catalog.tables}
+    edges: dict[str, list[str]] = {name: [] for name in by_name}
+    for table in catalog.tables:
+        name = table.qualified_name
+        for target in sorted({_target_name(fk) for fk in table.foreign_keys}):
+            if target in by_name and target != name and not _reaches(edges, target, name):
+                edges[name].append(target)
+    return {name: [by_name[t] for t in targets] for name, targets in edges.items()}
+
+
+def _target_name(fk: ForeignKey) -> str:
+    return f"{fk.target_schema}.{fk.target_table}" if fk.target_schema else fk.target_table
+
+
+def _reaches(edges: dict[str, list[str]], start: str, goal: str) -> bool:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(edges[node])
+    return False

@@ -1,0 +1,174 @@
+"""`ops-pipeline`: what the dagster CLI cannot do (start the demo, test a source, read the catalog, simulate a
+resolver). Everything that runs work goes through Dagster: scans are `dagster asset materialize`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ops_pipeline.core.drift import changes_markdown
+from ops_pipeline.core.resolver import simulate, simulation_markdown
+from ops_pipeline.settings import ConfigError, OpsSettings, load_settings
+from ops_pipeline.sources.base import SourceError
+from ops_pipeline.sources.registry import scanner_for, supports_scan
+from ops_pipeline.store import catalog as catalog_store
+from ops_pipeline.store.engine import StoreError, open_store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+        return result
+    except (ConfigError, SourceError, StoreError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ops-pipeline", description=__doc__)
+    parser.add_argument("--config", help="path of ops.yaml (default: $OPS_CONFIG, else ./ops.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="generate the demo warehouse and start dagster dev on it")
+    demo.add_argument("--port", type=int, default=3000)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.set_defaults(handler=_demo)
+
+    config = commands.add_parser("config", help="validate ops.yaml")
+    config.add_argument("action", choices=["check"])
+    config.set_defaults(handler=_config_check)
+
+    sources = commands.add_parser("sources", help="list configured sources or test one's connection")
+    sources_commands = sources.add_subparsers(dest="action", required=True)
+    sources_commands.add_parser("list").set_defaults(handler=_sources_list)
+    test = sources_commands.add_parser("test", help="connect, report server version and latency")
+    test.add_argument("source")
+    test.set_defaults(handler=_sources_test)
+
+    catalog = commands.add_parser("catalog", help="read scanned catalogs from the ops store")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True)
+    for action, handler, help_text in (
+        ("show", _catalog_show, "tables of the latest completed scan"),
+        ("history", _catalog_history, "recent scans with status, version and timing"),
+        ("changes", _catalog_changes, "schema changes recorded by the latest completed scan"),
+    ):
+        sub = catalog_commands.add_parser(action, help=help_text)
+        sub.add_argument("source")
+        sub.set_defaults(handler=handler)
+
+    resolver = commands.add_parser("resolver", help="entity resolvers")
+    resolver_commands = resolver.add_subparsers(dest="action", required=True)
+    simulate_parser = resolver_commands.add_parser("simulate", help="resolve sample entities and show the trace")
+    simulate_parser.add_argument("resolver")
+    simulate_parser.add_argument("entities", nargs="+")
+    simulate_parser.set_defaults(handler=_resolver_simulate)
+
+    store = commands.add_parser("store", help="the ops store")
+    store.add_argument("action", choices=["upgrade"])
+    store.set_defaults(handler=_store_upgrade)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> OpsSettings:
+    return load_settings(args.config)
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(f"ok: {len(settings.sources)} sources, {len(settings.resolvers)} resolvers")
+    return 0
+
+
+def _sources_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    for name, source in sorted(settings.sources.items()):
+        scan = "scan" if supports_scan(source.type) else "connection test only"
+        print(f"{name}\t{source.type}\t{scan}\t{', '.join(source.tags)}\t{source.description}")
+    return 0
+
+
+def _sources_test(args: argparse.Namespace) -> int:
+    config = _settings(args).source(args.source)
+    report = scanner_for(config.type).test_connection(args.source, config)
+    print(
+        f"ok: source {report.source!r} ({report.source_type}) at {report.target}: "
+        f"server {report.server_version}, {report.latency_ms:.1f} ms"
+    )
+    return 0
+
+
+def _latest(source: str) -> catalog_store.Snapshot:
+    snapshot = catalog_store.latest_completed(open_store(), source)
+    if snapshot is None:
+        raise LookupError(f"source {source!r} has no completed scan yet")
+    return snapshot
+
+
+def _catalog_show(args: argparse.Namespace) -> int:
+    snapshot = _latest(args.source)
+    catalog = catalog_store.load_catalog(open_store(), snapshot)
+    print(f"# {args.source}: snapshot {snapshot.id}, version {snapshot.version}, finished {snapshot.finished_at}")
+    for table in catalog.tables:
+        rows = "?" if table.row_count is None else f"{table.row_count}{'' if table.row_count_exact else '~'}"
+        print(f"{table.qualified_name}\t{table.kind}\tentity={table.entity_name}\tcolumns={len(table.columns)}"
+              f"\trows={rows}\tpk=({', '.join(table.primary_key)})\tfks={len(table.foreign_keys)}")
+    return 0
+
+
+def _catalog_history(args: argparse.Namespace) -> int:
+    for s in catalog_store.list_snapshots(open_store(), args.source):
+        print(f"{s.id}\t{s.status}\tversion={s.version or '-'}\ttables={s.table_count or '-'}\t"
+              f"changes={s.change_count if s.change_count is not None else '-'}\t"
+              f"duration={s.duration_s or 0:.2f}s\t{s.requested_at:%Y-%m-%d %H:%M:%S}\t{s.error or ''}")
+    return 0
+
+
+def _catalog_changes(args: argparse.Namespace) -> int:
+    snapshot = _latest(args.source)
+    print(f"# {args.source}: version {snapshot.version}")
+    print(changes_markdown(catalog_store.changes_for(open_store(), snapshot.id), limit=10_000))
+    return 0
+
+
+def _resolver_simulate(args: argparse.Namespace) -> int:
+    spec = _settings(args).resolver(args.resolver)
+    print(simulation_markdown(simulate(spec, args.entities)))
+    return 0
+
+
+def _store_upgrade(args: argparse.Namespace) -> int:
+    engine = open_store()
+    print(f"ok: ops store at {engine.url.render_as_string(hide_password=True)} is at the latest revision")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Generate the sample warehouse, point DAGSTER_HOME at .dagster_home, and hand over to `dagster dev`."""
+    sys.path.insert(0, str(PROJECT_ROOT / "examples" / "demo"))
+    from generate_warehouse import generate_warehouse  # type: ignore[import-not-found]
+
+    warehouse = generate_warehouse(PROJECT_ROOT / "examples" / "demo" / "warehouse.db")
+    home = PROJECT_ROOT / ".dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ.setdefault("DAGSTER_HOME", str(home))
+    os.environ.setdefault("OPS_CONFIG", str(PROJECT_ROOT / "ops.yaml"))
+    load_settings(os.environ["OPS_CONFIG"])  # fail here, readably, rather than inside the webserver
+    print(f"demo warehouse: {warehouse}\nDAGSTER_HOME: {os.environ['DAGSTER_HOME']}\n"
+          f"open http://{args.host}:{args.port} (Ctrl-C stops everything)", flush=True)
+    os.chdir(PROJECT_ROOT)
+    dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+    os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""The one Definitions object of the ops_pipeline code location, built from ops.yaml ($OPS_CONFIG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from ops_pipeline.assets.catalog import schema_catalog
+from ops_pipeline.assets.catalog_tables import catalog_table_specs
+from ops_pipeline.jobs.catalog_rescan import build_rescan_schedule, catalog_scan_job
+from ops_pipeline.jobs.connection_check import check_source_connection
+from ops_pipeline.jobs.resolver_simulation import simulate_resolver
+from ops_pipeline.resources.ops_store import OpsStoreResource
+from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.sensors.source_sync import build_source_sync_sensor
+from ops_pipeline.settings import config_path, load_settings
+
+
+def build_definitions(settings_file: Path | None = None, database_url: str | None = None) -> dg.Definitions:
+    settings_file = (settings_file or config_path()).resolve()
+    settings = load_settings(settings_file)
+    ops_store = OpsStoreResource(database_url=database_url)
+    schedules = []
+    if settings.catalog.rescan_cron:
+        schedules.append(build_rescan_schedule(settings.catalog.rescan_cron, settings.catalog.rescan_schedule_running))
+    return dg.Definitions(
+        assets=[schema_catalog, *catalog_table_specs(ops_store.engine())],
+        jobs=[catalog_scan_job, check_source_connection, simulate_resolver],
+        sensors=[build_source_sync_sensor(settings.catalog.sync_interval_s)],
+        schedules=schedules,
+        resources={"ops_store": ops_store, "sources": SourceRegistry(config_path=str(settings_file))},
+    )
+
+
+defs = build_definitions()

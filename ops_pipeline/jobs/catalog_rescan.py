@@ -1,0 +1,36 @@
+"""Periodic rescans of every scannable source, so drift is noticed without anyone clicking."""
+
+
+import dagster as dg
+
+from ops_pipeline.assets.catalog import schema_catalog
+from ops_pipeline.assets.partitions import SOURCES_PARTITION_NAME, source_partitions
+from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.sources.registry import supports_scan
+
+catalog_scan_job = dg.define_asset_job(
+    "catalog_scan", selection=[schema_catalog], partitions_def=source_partitions,
+    description="Scan the schema catalog of one source (pick the partition).",
+)
+
+
+def build_rescan_schedule(cron: str, running: bool) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="catalog_rescan",
+        cron_schedule=cron,
+        job=catalog_scan_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED,
+        description="Rescan every scannable source on a cron.",
+    )
+    def catalog_rescan(
+        context: dg.ScheduleEvaluationContext, sources: SourceRegistry
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        settings = sources.settings()
+        partitions = set(context.instance.get_dynamic_partitions(SOURCES_PARTITION_NAME))
+        names = sorted(n for n in partitions if n in settings.sources and supports_scan(settings.sources[n].type))
+        if not names:
+            return dg.SkipReason("no scannable source has a partition yet (the sync sensor adds them)")
+        tick = context.scheduled_execution_time.isoformat()
+        return [dg.RunRequest(partition_key=n, run_key=f"rescan:{n}:{tick}") for n in names]
+
+    return catalog_rescan
