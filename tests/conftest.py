@@ -133,3 +133,21 @@ def closed_port() -> int:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Callable[[str], str]:
     return lambda name: f"sqlite:///{tmp_path / name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The ops store's URL on each supported backend: a SQLite file and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ops_store.db'}"
+    database: str = request.getfixturevalue("pg_database")
+    return pg_url(database)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_store_engines() -> Iterator[None]:
+    """Engines are cached per URL per process; tests create and drop databases, so forget them after each."""
+    yield
+    from ops_pipeline.store.engine import dispose_all
+
+    dispose_all()
