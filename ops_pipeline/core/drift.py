@@ -27,7 +27,7 @@ Classification rules
     foreign_key_removed           compatible
     unique_added                  breaking
     unique_removed                breaking (readers may rely on the uniqueness)
-    index_added / index_removed   compatible (also for unique indexes)
+    index_added / index_removed   compatible; breaking for a unique index (it constrains writers)
     table_kind_changed            breaking (e.g. table <-> view)
     ============================  ===========================================================
 
@@ -560,18 +560,20 @@ def _diff_table(previous: Table, current: Table) -> list[SchemaChange]:
             (UNIQUE_REMOVED, BREAKING),
         )
     )
-    changes.extend(
-        _diff_multiset(
-            table,
-            previous.indexes,
-            current.indexes,
-            _index_key,
-            _index_text,
-            "index",
-            (INDEX_ADDED, COMPATIBLE),
-            (INDEX_REMOVED, COMPATIBLE),
+    # A unique index constrains writers exactly as a unique constraint does, so it is graded like one.
+    for unique, grade in ((False, COMPATIBLE), (True, BREAKING)):
+        changes.extend(
+            _diff_multiset(
+                table,
+                [i for i in previous.indexes if i.unique == unique],
+                [i for i in current.indexes if i.unique == unique],
+                _index_key,
+                _index_text,
+                "index",
+                (INDEX_ADDED, grade),
+                (INDEX_REMOVED, grade),
+            )
         )
-    )
     return changes
 
 

@@ -18,8 +18,10 @@ from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, Sour
 
 # Lower-cased fragments of client error messages, checked in order; the first match decides the kind.
 ERROR_MARKERS: tuple[tuple[str, ErrorKind], ...] = (
-    ("timed out", "timeout"),
-    ("timeout", "timeout"),
+    # Refusals first: some clients wrap them in a "server selection timeout".
+    ("connection refused", "unreachable"),
+    ("name or service not known", "unreachable"),
+    ("nodename nor servname", "unreachable"),
     ("authentication failed", "auth_failed"),
     ("auth failed", "auth_failed"),
     ("incorrect username or password", "auth_failed"),
@@ -30,13 +32,13 @@ ERROR_MARKERS: tuple[tuple[str, ErrorKind], ...] = (
     ("credentials", "auth_failed"),
     ("forbidden", "auth_failed"),
     ("unauthorized", "auth_failed"),
+    ("timed out", "timeout"),
+    ("timeout", "timeout"),
     ("nosuchbucket", "unknown_database"),
     ("not found", "unknown_database"),
     ("does not exist", "unknown_database"),
-    ("connection refused", "unreachable"),
     ("could not connect", "unreachable"),
     ("failed to connect", "unreachable"),
-    ("name or service not known", "unreachable"),
     ("nobrokersavailable", "unreachable"),
     ("transport", "unreachable"),
 )
@@ -155,7 +157,8 @@ def _confluent_metadata(confluent_kafka: ModuleType, config: KafkaSource) -> str
     if config.sasl_username:
         settings |= {"sasl.mechanisms": "PLAIN", "sasl.username": config.sasl_username,
                      "sasl.password": _secret(config.sasl_password)}
-    metadata = confluent_kafka.admin.AdminClient(settings).list_topics(timeout=config.connect_timeout_s)
+    admin = importlib.import_module("confluent_kafka.admin")
+    metadata = admin.AdminClient(settings).list_topics(timeout=config.connect_timeout_s)
     # Brokers do not report a release over the protocol; the cluster id is what metadata offers.
     return f"unknown (cluster {metadata.cluster_id}, {len(metadata.brokers)} brokers)"
 

@@ -218,14 +218,14 @@ def test_unique_added_and_removed_are_breaking() -> None:
     assert (removed.kind, removed.classification) == ("unique_removed", BREAKING)
 
 
-@pytest.mark.parametrize("unique", [False, True])
-def test_index_added_and_removed_are_compatible(unique: bool) -> None:
+@pytest.mark.parametrize(("unique", "grade"), [(False, COMPATIBLE), (True, BREAKING)])
+def test_index_added_and_removed_are_compatible_unless_unique(unique: bool, grade: str) -> None:
     without = orders_table(indexes=())
     with_ix = orders_table(indexes=(Index("ix_total", ("total", "id"), unique=unique),))
     added = single_change(without, with_ix)
     removed = single_change(with_ix, without)
-    assert (added.kind, added.classification) == ("index_added", COMPATIBLE)
-    assert (removed.kind, removed.classification) == ("index_removed", COMPATIBLE)
+    assert (added.kind, added.classification) == ("index_added", grade)
+    assert (removed.kind, removed.classification) == ("index_removed", grade)
 
 
 def test_index_column_order_matters() -> None:
