@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ops_pipeline.core.filters import NameFilter, ScanFilter
 from ops_pipeline.core.resolver import ResolverSpec
@@ -203,14 +204,15 @@ class OpsSettings(StrictModel):
         names = [r.name for r in self.resolvers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"resolver names must be unique; repeated: {', '.join(duplicates)}")
+            reason = f"resolver names must be unique; repeated: {', '.join(duplicates)}"
+            raise _cross_reference_error("resolvers", reason)
         wanted = {f"sources.{n}.resolver": s.resolver for n, s in self.sources.items() if s.resolver}
         if self.catalog.default_resolver:
             wanted["catalog.default_resolver"] = self.catalog.default_resolver
         for where, name in wanted.items():
             if name not in names:
                 known = ", ".join(names) or "none"
-                raise ValueError(f"{where}: unknown resolver {name!r} (configured: {known})")
+                raise _cross_reference_error(where, f"unknown resolver {name!r} (configured: {known})")
         return self
 
     def source(self, name: str) -> SourceConfig:
@@ -236,19 +238,54 @@ def config_path() -> Path:
     return Path(os.environ.get("OPS_CONFIG", DEFAULT_CONFIG_FILE)).expanduser()
 
 
+def _cross_reference_error(key_path: str, reason: str) -> PydanticCustomError:
+    """An error found across sections; pydantic would place it at the top level, so it carries its key path."""
+    return PydanticCustomError("cross_reference", "{reason}", {"reason": reason, _KEY_PATH_CTX: key_path})
+
+
+_KEY_PATH_CTX = "ops_key_path"
+
+# Values of the discriminators that pydantic inserts into an error's location; users never wrote them.
+_RULE_TAGS = frozenset({"alias", "pattern", "transformation"})
+_STEP_TAGS = frozenset(
+    {"lower", "upper", "trim", "snake_case", "camel_case", "pascal_case", "replace", "prefix", "suffix",
+     "strip_prefix", "strip_suffix", "split_join"}
+)
+
+
+def _tag_positions(location: tuple[int | str, ...]) -> set[int]:
+    """Indexes of the discriminator tags in `location`: they follow a source name, a rule index, a step index."""
+
+    def tag_at(index: int, tags: frozenset[str] | tuple[str, ...]) -> bool:
+        return len(location) > index and location[index] in tags
+
+    positions: set[int] = set()
+    if location[:1] == ("sources",) and tag_at(2, SOURCE_TYPES):
+        positions.add(2)
+    if location[:1] == ("resolvers",) and len(location) > 2 and location[2] == "rules" and tag_at(4, _RULE_TAGS):
+        positions.add(4)
+        if len(location) > 5 and location[5] == "steps" and tag_at(7, _STEP_TAGS):
+            positions.add(7)
+    return positions
+
+
 def _key_path(location: tuple[int | str, ...]) -> str:
+    tags = _tag_positions(location)
     parts: list[str] = []
-    for part in location:
+    for index, part in enumerate(location):
+        if index in tags:
+            continue  # pydantic adds the discriminator tag to the path; users never wrote it
         if isinstance(part, int):
             parts.append(f"[{part}]")
-        elif parts and part in SOURCE_TYPES + tuple(_RULE_TAGS):
-            continue  # pydantic adds the discriminator tag to the path; users never wrote it
         else:
             parts.append(("." if parts else "") + str(part))
     return "".join(parts) or "(top level)"
 
 
-_RULE_TAGS = ("alias", "pattern", "transformation")
+def _problem(origin: str, error: Any) -> str:
+    key_path = (error.get("ctx") or {}).get(_KEY_PATH_CTX) or _key_path(error["loc"])
+    reason = error["msg"].removeprefix("Value error, ") if error["type"] == "value_error" else error["msg"]
+    return f"{origin}: {key_path}: {reason}"
 
 
 def parse_settings(data: Any, origin: str) -> OpsSettings:
@@ -259,7 +296,7 @@ def parse_settings(data: Any, origin: str) -> OpsSettings:
     try:
         return OpsSettings.model_validate(data)
     except ValidationError as error:
-        problems = [f"{origin}: {_key_path(e['loc'])}: {e['msg']}" for e in error.errors()]
+        problems = [_problem(origin, e) for e in error.errors()]
         raise ConfigError("invalid configuration\n  " + "\n  ".join(problems)) from None
 
 

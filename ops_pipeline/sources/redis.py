@@ -136,6 +136,8 @@ def _source_error(name: str, config: RedisSource, error: redis.RedisError) -> So
         return SourceError(name, kind, f"{where}: no answer within {config.connect_timeout_s:g} s ({reason})")
     if kind == "unknown_database":
         return SourceError(name, kind, f"{where}: db {config.db}: {reason}")
+    if kind == "auth_failed" and not config.password:
+        return SourceError(name, kind, f"{where}: the server requires a password and none is configured ({reason})")
     return SourceError(name, kind, f"{where}: {reason}")
 
 
