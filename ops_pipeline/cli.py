@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ops_pipeline.core.drift import changes_markdown
 from ops_pipeline.core.resolver import simulate, simulation_markdown
+from ops_pipeline.core.secrets import SecretError
 from ops_pipeline.settings import ConfigError, OpsSettings, load_settings
 from ops_pipeline.sources.base import SourceError
 from ops_pipeline.sources.registry import scanner_for, supports_scan
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
-    except (ConfigError, SourceError, StoreError, LookupError) as error:
+    except (ConfigError, SourceError, SecretError, StoreError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -33,4 +33,7 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded by Dagster when the code location starts, so importing this module has no side effects."""
+    return build_definitions()

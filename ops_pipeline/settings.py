@@ -311,4 +311,15 @@ def load_settings(path: Path | str | None = None) -> OpsSettings:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{file}: not valid YAML: {error}") from None
-    return parse_settings(data, str(file))
+    return _anchor_paths(parse_settings(data, str(file)), file.parent)
+
+
+def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
+    """Relative SQLite paths mean "next to ops.yaml", whatever directory Dagster runs the code from."""
+    sources = {
+        name: source.model_copy(update={"path": str((base / source.path).resolve())})
+        if isinstance(source, SQLiteSource) and not Path(source.path).expanduser().is_absolute()
+        else source
+        for name, source in settings.sources.items()
+    }
+    return settings.model_copy(update={"sources": sources})

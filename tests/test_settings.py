@@ -128,7 +128,7 @@ def test_ops_config_env_var_selects_the_file(tmp_path: Path, monkeypatch: pytest
     assert set(load_settings().sources) == {"only_here"}
 
     monkeypatch.setenv("OPS_CONFIG", str(tmp_path / "missing.yaml"))
-    with pytest.raises(ConfigError, match="missing.yaml: configuration file not found"):
+    with pytest.raises(ConfigError, match=r"missing\.yaml: configuration file not found"):
         load_settings()
 
 
@@ -151,7 +151,9 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert lines[0].startswith(f"{file}: sources.wh.port: Input should be a valid integer")
 
 
-@pytest.mark.parametrize(("port", "reason"), [(0, "greater than 0"), (65536, "less than 65536"), (-5, "greater than 0")])
+@pytest.mark.parametrize(
+    ("port", "reason"), [(0, "greater than 0"), (-5, "greater than 0"), (65536, "less than 65536")]
+)
 def test_out_of_range_port(tmp_path: Path, port: int, reason: str) -> None:
     file, lines, _ = load_error(tmp_path, pg(port=port))
     assert lines == [f"{file}: sources.wh.port: Input should be {reason}"]
@@ -254,7 +256,10 @@ def test_top_level_not_a_mapping(tmp_path: Path, text: str, kind: str) -> None:
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
     document = {
-        "sources": {"wh": {"type": "postgresql", "database": "shop", "port": "abc"}, "cache": {"type": "redis", "db": -1}},
+        "sources": {
+            "wh": {"type": "postgresql", "database": "shop", "port": "abc"},
+            "cache": {"type": "redis", "db": -1},
+        },
         "catalog": {"sync_interval_s": 1},
     }
     file, lines, message = load_error(tmp_path, document)

@@ -227,7 +227,9 @@ class SnowflakeScanner(Scanner[SnowflakeSource]):
     supports_scan = False
 
     def test_connection(self, name: str, config: SnowflakeSource) -> ConnectionReport:
-        connector = import_client(name, self.source_type, ("snowflake.connector", "snowflake-connector-python"))
+        connector = import_client(
+            name, self.source_type, ("snowflake.connector", "snowflake-connector-python")
+        )
         target = f"{config.account}/{config.database}" if config.database else config.account
 
         def current_version() -> str:

@@ -121,7 +121,7 @@ def _connect(name: str, config: MySQLSource) -> Iterator[pymysql.connections.Con
         conn = pymysql.connect(**_connection_args(config))
     except SecretError as error:
         raise SourceError(name, "auth_failed", str(error)) from None
-    except (pymysql.err.Error, ssl.SSLError, OSError) as error:
+    except (pymysql.err.Error, OSError) as error:  # OSError: unreadable certificate files
         raise _source_error(name, config, error) from None
     try:
         yield conn
@@ -240,7 +240,9 @@ def _add_constraints(cursor: pymysql.cursors.Cursor, database: str, tables: dict
     for table, name, column, target_schema, target_table, target_column in cursor.fetchall():
         if table in tables:
             references = target_table is not None
-            key_columns[(table, name, references)].append((column, target_schema, target_table, target_column))
+            key_columns[(table, name, references)].append(
+                (column, target_schema, target_table, target_column)
+            )
 
     for (table, name, references), rows in key_columns.items():
         columns = tuple(row[0] for row in rows)

@@ -1,6 +1,7 @@
 """Redis: key patterns found by sampling the keyspace with SCAN (never KEYS), one table per pattern and type.
 
-A key's pattern replaces its id-like segments with `*` (`user:123:profile` -> `user:*:profile`). Hash fields
+A key's pattern replaces its id-like segments with `*` (`user:123:profile` -> `user:*:profile`), and any
+segment in which many sampled patterns differ while agreeing elsewhere (user names, slugs). Hash fields
 become columns; other types get one column named after what they hold. Row counts are exact when SCAN went
 through every matching key, else the sampled share scaled up to the whole keyspace.
 """
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, Sour
 
 SCAN_BATCH = 1000
 EXAMPLES_PER_PATTERN = 20
+MAX_LITERAL_VARIANTS = 10  # more sibling values than this at one position make that segment a wildcard
 HASH_FIELDS_PER_KEY = 200
 STRING_PREFIX_BYTES = 64 * 1024
 
@@ -52,6 +54,32 @@ UNKNOWN_DATABASE_MARKERS = ("db index is out of range", "invalid db index")
 
 def key_pattern(key: str) -> str:
     return ":".join("*" if ID_SEGMENT.match(segment) else segment for segment in key.split(":"))
+
+
+def collapse_variable_segments(patterns: Iterable[str]) -> dict[str, str]:
+    """Map each pattern to a coarser one where many patterns differ in just one segment.
+
+    Catches variable parts that do not look like ids, such as user names or slugs: `user:alice:cart`,
+    `user:bob:cart`, ... become `user:*:cart` once more than MAX_LITERAL_VARIANTS of them are seen.
+    """
+    result = {pattern: pattern for pattern in patterns}
+    longest = max((pattern.count(":") + 1 for pattern in result), default=0)
+    for position in range(longest):
+        variants: dict[tuple[int, int, tuple[str, ...]], set[str]] = defaultdict(set)
+        for pattern in set(result.values()):
+            segments = pattern.split(":")
+            if position < len(segments) and segments[position] != "*":
+                variants[_siblings_key(segments, position)].add(segments[position])
+        for original, pattern in result.items():
+            segments = pattern.split(":")
+            if len(variants.get(_siblings_key(segments, position), ())) > MAX_LITERAL_VARIANTS:
+                segments[position] = "*"
+                result[original] = ":".join(segments)
+    return result
+
+
+def _siblings_key(segments: list[str], position: int) -> tuple[int, int, tuple[str, ...]]:
+    return len(segments), position, tuple(segments[:position] + segments[position + 1:])
 
 
 class RedisScanner(Scanner[RedisSource]):
@@ -137,7 +165,8 @@ def _source_error(name: str, config: RedisSource, error: redis.RedisError) -> So
     if kind == "unknown_database":
         return SourceError(name, kind, f"{where}: db {config.db}: {reason}")
     if kind == "auth_failed" and not config.password:
-        return SourceError(name, kind, f"{where}: the server requires a password and none is configured ({reason})")
+        detail = f"{where}: the server requires a password and none is configured ({reason})"
+        return SourceError(name, kind, detail)
     return SourceError(name, kind, f"{where}: {reason}")
 
 
@@ -189,7 +218,8 @@ def _sample_keyspace(client: redis.Redis, match: str, limit: int | None) -> _Sam
         reached_limit = limit is not None and sampled >= limit
         if cursor == 0 or reached_limit:
             complete = cursor == 0 and room >= len(keys)
-            return _Sample(groups, sampled, returned, complete, 1.0 if cursor == 0 else _scan_coverage(cursor))
+            coverage = 1.0 if cursor == 0 else _scan_coverage(cursor)
+            return _Sample(_merge_variable_segments(groups), sampled, returned, complete, coverage)
 
 
 def _add_to_groups(client: redis.Redis, keys: list[bytes], groups: dict[tuple[str, str], _KeyGroup]) -> int:
@@ -211,6 +241,18 @@ def _add_to_groups(client: redis.Redis, keys: list[bytes], groups: dict[tuple[st
             group.examples.append(key)
         added += 1
     return added
+
+
+def _merge_variable_segments(groups: dict[tuple[str, str], _KeyGroup]) -> dict[tuple[str, str], _KeyGroup]:
+    coarser = collapse_variable_segments(group.pattern for group in groups.values())
+    merged: dict[tuple[str, str], _KeyGroup] = {}
+    for group in groups.values():
+        pattern = coarser[group.pattern]
+        target = merged.setdefault((pattern, group.key_type), _KeyGroup(pattern, group.key_type))
+        target.sampled += group.sampled
+        target.with_ttl += group.with_ttl
+        target.examples.extend(group.examples[: EXAMPLES_PER_PATTERN - len(target.examples)])
+    return merged
 
 
 def _scan_coverage(cursor: int) -> float:

@@ -92,7 +92,8 @@ def shop(mysql_database: str) -> str:
             [(f"c{i}@example.org", f"customer {i}") for i in range(CUSTOMERS)],
         )
         cursor.executemany(
-            "INSERT INTO orders (region, order_no, customer_id, total, placed_at) VALUES (%s, %s, %s, %s, NOW())",
+            "INSERT INTO orders (region, order_no, customer_id, total, placed_at)"
+            " VALUES (%s, %s, %s, %s, NOW())",
             [("EU" if i % 2 else "US", i, 1 + i % CUSTOMERS, i * 3.5) for i in range(ORDERS)],
         )
         cursor.executemany(
@@ -237,7 +238,9 @@ def test_five_hundred_tables_scan_in_well_under_a_second(mysql_database: str) ->
     assert catalog.column_count == 1 + 500 * 4
     last = catalog.table(f"{mysql_database}.t499")
     assert last is not None
-    assert last.foreign_keys == (ForeignKey("fk_t499_parent", ("parent_id",), mysql_database, "parent", ("id",)),)
+    assert last.foreign_keys == (
+        ForeignKey("fk_t499_parent", ("parent_id",), mysql_database, "parent", ("id",)),
+    )
     assert last.indexes == (Index("ix_parent_code", ("parent_id", "code")),)
     assert elapsed < 1.0, f"scan of 500 tables took {elapsed:.2f} s"
 

@@ -13,7 +13,7 @@ import redis
 from ops_pipeline.core.catalog import Column
 from ops_pipeline.settings import PatternSet, RedisSource
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.redis import RedisScanner, key_pattern
+from ops_pipeline.sources.redis import RedisScanner, collapse_variable_segments, key_pattern
 from tests.conftest import REDIS_HOST, REDIS_PORT
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -84,6 +84,44 @@ def shop_keys(client: redis.Redis) -> None:
 )
 def test_id_like_segments_become_wildcards(key: str, pattern: str) -> None:
     assert key_pattern(key) == pattern
+
+
+NAMES = [
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar",
+]
+
+
+def test_segments_with_many_literal_values_collapse_and_few_stay() -> None:
+    patterns = [f"user:{n}:cart" for n in NAMES] + ["status:open", "status:closed", "user:*:profile"]
+    coarser = collapse_variable_segments(patterns)
+
+    assert {coarser[f"user:{n}:cart"] for n in NAMES} == {"user:*:cart"}
+    assert coarser["status:open"] == "status:open"
+    assert coarser["status:closed"] == "status:closed"
+    assert coarser["user:*:profile"] == "user:*:profile"
+    assert collapse_variable_segments(["user:alice:cart", "user:bob:cart"]) == {
+        "user:alice:cart": "user:alice:cart", "user:bob:cart": "user:bob:cart",
+    }
+
+
+def test_keys_named_by_user_names_group_into_one_pattern(redis_db: int, client: redis.Redis) -> None:
+    pipe = client.pipeline(transaction=False)
+    for name in NAMES:
+        pipe.hset(f"user:{name}:cart", mapping={"items": 2, "coupon": "SPRING"})
+    pipe.set("status:open", 1)
+    pipe.execute()
+
+    catalog = RedisScanner().scan("cache", source(redis_db))
+
+    assert [(t.name, t.row_count, t.row_count_exact) for t in catalog.tables] == [
+        ("status:open", 1, True),
+        ("user:*:cart", len(NAMES), True),
+    ]
+    cart = catalog.tables[1]
+    assert cart.columns == (
+        Column("coupon", "string", nullable=False),
+        Column("items", "integer", nullable=False),
+    )
 
 
 def test_scan_of_every_key_groups_patterns_with_exact_counts(redis_db: int, shop_keys: None) -> None:
@@ -200,7 +238,8 @@ def test_include_then_exclude_filters_patterns(redis_db: int, shop_keys: None) -
 
 def test_schema_filter_applies_to_the_db_name(redis_db: int, shop_keys: None) -> None:
     scanner = RedisScanner()
-    assert scanner.scan("cache", source(redis_db, exclude=PatternSet(schemas=[f"^db{redis_db}$"]))).tables == ()
+    excluded = source(redis_db, exclude=PatternSet(schemas=[f"^db{redis_db}$"]))
+    assert scanner.scan("cache", excluded).tables == ()
     assert scanner.scan("cache", source(redis_db, include=PatternSet(schemas=["^db0$"]))).tables == ()
     assert len(scanner.scan("cache", source(redis_db, include=PatternSet(schemas=["^db"]))).tables) == 11
 

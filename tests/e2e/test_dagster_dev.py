@@ -1,0 +1,131 @@
+"""`dagster dev` on the demo environment: with nobody clicking, the daemon syncs the sources and scans the
+catalog, and the UI's GraphQL API shows the catalog and each table's column schema."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+from tests.dagster.test_definitions import load_generator
+
+pytestmark = pytest.mark.e2e
+
+# The issue asks for data within a minute of starting; CI machines get some slack on top.
+SCAN_DEADLINE_S = 120
+
+CATALOG_QUERY = """
+{ assetOrError(assetKey: {path: ["schema_catalog"]}) {
+    ... on Asset { assetMaterializations(limit: 1) { partition runId
+        metadataEntries { label ... on IntMetadataEntry { intValue } ... on TextMetadataEntry { text } } } } } }
+"""
+TABLE_QUERY = """
+{ assetOrError(assetKey: {path: ["catalog", "demo", "main", "customers"]}) {
+    ... on Asset { assetMaterializations(limit: 1) {
+        metadataEntries { label
+          ... on TableSchemaMetadataEntry { schema { columns { name type constraints { nullable } } } }
+          ... on IntMetadataEntry { intValue } } } } } }
+"""
+CHECK_QUERY = """
+{ assetNodes(assetKeys: [{path: ["schema_catalog"]}]) { assetChecksOrError {
+    ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } }
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def graphql(port: int, query: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: dict[str, Any] = json.load(response)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def wait_for(what: str, probe, deadline_s: float, log: Path) -> Any:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(2)
+    pytest.fail(f"{what} did not happen within {deadline_s:.0f} s; dagster dev log:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def dagster_dev(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    warehouse = load_generator().generate_warehouse(tmp_path / "warehouse.db")
+    config = yaml.safe_load((REPO_ROOT / "ops.yaml").read_text())
+    config["sources"]["demo"]["path"] = str(warehouse)
+    (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
+
+    port, log = free_port(), tmp_path / "dagster_dev.log"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "OPS_CONFIG": str(tmp_path / "ops.yaml")}
+    env.pop("OPS_DATABASE_URL", None)
+    dagster = Path(sys.executable).parent / "dagster"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        yield port, log
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_demo_scans_the_catalog_on_its_own_and_the_ui_shows_it(dagster_dev: tuple[int, Path]) -> None:
+    port, log = dagster_dev
+    wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
+    started = time.monotonic()
+
+    def catalog_materialized() -> list[dict[str, Any]] | None:
+        data = graphql(port, CATALOG_QUERY)["assetOrError"]
+        return data.get("assetMaterializations") or None
+
+    [materialization] = wait_for("the first catalog scan", catalog_materialized, SCAN_DEADLINE_S, log)
+    print(f"catalog scanned {time.monotonic() - started:.1f} s after the webserver came up")
+    assert materialization["partition"] == "demo"
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    assert entries["tables"]["intValue"] >= 12
+    assert entries["catalog_version"]["text"] == "0.1"
+
+    [table] = graphql(port, TABLE_QUERY)["assetOrError"]["assetMaterializations"]
+    table_entries = {e["label"]: e for e in table["metadataEntries"]}
+    columns = table_entries["dagster/column_schema"]["schema"]["columns"]
+    assert columns[0]["name"] == "customer_id" and "email" in [c["name"] for c in columns]
+    assert table_entries["dagster/row_count"]["intValue"] == 300
+
+    [node] = graphql(port, CHECK_QUERY)["assetNodes"]
+    checks = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}
+    assert "schema_drift" in checks
