@@ -73,9 +73,7 @@ def pg_engine(pg_database: str) -> Iterator[sa.Engine]:
 
 
 def mysql_connect(database: str | None = None) -> pymysql.connections.Connection:
-    return pymysql.connect(
-        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, autocommit=True
-    )
+    return pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, autocommit=True)
 
 
 @pytest.fixture

@@ -561,7 +561,8 @@ def _diff_table(previous: Table, current: Table) -> list[SchemaChange]:
         )
     )
     # A unique index constrains writers exactly as a unique constraint does, so it is graded like one.
-    for unique, grade in ((False, COMPATIBLE), (True, BREAKING)):
+    grades: tuple[tuple[bool, Classification], ...] = ((False, COMPATIBLE), (True, BREAKING))
+    for unique, grade in grades:
         changes.extend(
             _diff_multiset(
                 table,

@@ -75,11 +75,16 @@ def create_snapshot(
     with engine.begin() as conn:
         result = conn.execute(
             catalog_snapshots.insert().values(
-                source=source, source_type=source_type, status="pending", requested_at=_now(),
-                exact_row_counts=exact_row_counts, run_id=run_id,
+                source=source,
+                source_type=source_type,
+                status="pending",
+                requested_at=_now(),
+                exact_row_counts=exact_row_counts,
+                run_id=run_id,
             )
         )
-        return int(result.inserted_primary_key[0])
+        snapshot_id: int = result.inserted_primary_key[0]  # type: ignore[index]
+        return snapshot_id
 
 
 def mark_scanning(engine: sa.Engine, snapshot_id: int) -> None:
@@ -92,7 +97,12 @@ def mark_failed(engine: sa.Engine, snapshot_id: int, error: str) -> None:
         raise SnapshotStateError(f"snapshot {snapshot_id} is {snapshot.status}; only an open scan can fail")
     finished = _now()
     _transition(
-        engine, snapshot_id, snapshot.status, status="failed", finished_at=finished, error=error,
+        engine,
+        snapshot_id,
+        snapshot.status,
+        status="failed",
+        finished_at=finished,
+        error=error,
         duration_s=_duration(snapshot.started_at or snapshot.requested_at, finished),
     )
 
@@ -107,17 +117,24 @@ def complete_snapshot(engine: sa.Engine, snapshot_id: int, catalog: Catalog) -> 
         previous = _latest_completed(conn, catalog.source)
         previous_catalog = _load_catalog(conn, previous) if previous else None
         changes = diff_catalogs(previous_catalog, catalog)
-        version = next_version(CatalogVersion.parse(previous.version) if previous and previous.version else None,
-                               changes)
+        version = next_version(
+            CatalogVersion.parse(previous.version) if previous and previous.version else None, changes
+        )
         _insert_tables(conn, snapshot_id, catalog.tables)
         _insert_changes(conn, snapshot_id, catalog.source, changes)
         finished = _now()
         conn.execute(
-            catalog_snapshots.update().where(catalog_snapshots.c.id == snapshot_id).values(
-                status="completed", finished_at=finished, version=str(version),
+            catalog_snapshots.update()
+            .where(catalog_snapshots.c.id == snapshot_id)
+            .values(
+                status="completed",
+                finished_at=finished,
+                version=str(version),
                 duration_s=_duration(snapshot.started_at or snapshot.requested_at, finished),
-                server_version=catalog.server_version, table_count=len(catalog.tables),
-                column_count=catalog.column_count, change_count=len(changes),
+                server_version=catalog.server_version,
+                table_count=len(catalog.tables),
+                column_count=catalog.column_count,
+                change_count=len(changes),
                 breaking_change_count=sum(c.classification == "breaking" for c in changes),
             )
         )
@@ -168,14 +185,16 @@ def list_snapshots(engine: sa.Engine, source: str, limit: int = 20) -> list[Snap
 
 
 def changes_for(engine: sa.Engine, snapshot_id: int) -> list[SchemaChange]:
-    query = sa.select(schema_changes).where(schema_changes.c.snapshot_id == snapshot_id).order_by(
-        schema_changes.c.id
-    )
+    query = sa.select(schema_changes).where(schema_changes.c.snapshot_id == snapshot_id).order_by(schema_changes.c.id)
     with engine.connect() as conn:
         return [
             SchemaChange(
-                kind=r.kind, object_name=r.object_name, before=r.before, after=r.after,
-                classification=r.classification, description=r.description,
+                kind=r.kind,
+                object_name=r.object_name,
+                before=r.before,
+                after=r.after,
+                classification=r.classification,
+                description=r.description,
             )
             for r in conn.execute(query)
         ]
@@ -212,8 +231,13 @@ def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table
         catalog_tables.insert(),
         [
             {
-                "snapshot_id": snapshot_id, "schema_name": t.schema, "table_name": t.name, "kind": t.kind,
-                "entity_name": t.entity_name, "row_count": t.row_count, "row_count_exact": t.row_count_exact,
+                "snapshot_id": snapshot_id,
+                "schema_name": t.schema,
+                "table_name": t.name,
+                "kind": t.kind,
+                "entity_name": t.entity_name,
+                "row_count": t.row_count,
+                "row_count_exact": t.row_count_exact,
                 "definition": t.to_dict(),
             }
             for t in tables
@@ -228,8 +252,13 @@ def _insert_changes(conn: sa.Connection, snapshot_id: int, source: str, changes:
         schema_changes.insert(),
         [
             {
-                "snapshot_id": snapshot_id, "source": source, "kind": c.kind, "object_name": c.object_name,
-                "before": c.before, "after": c.after, "classification": c.classification,
+                "snapshot_id": snapshot_id,
+                "source": source,
+                "kind": c.kind,
+                "object_name": c.object_name,
+                "before": c.before,
+                "after": c.after,
+                "classification": c.classification,
                 "description": c.description,
             }
             for c in changes

@@ -24,19 +24,38 @@ def write_config(path: Path, sources: dict[str, Any], **sections: Any) -> Path:
 
 
 def pg_source(database: str, **overrides: Any) -> dict[str, Any]:
-    return {"type": "postgresql", "host": PG_HOST, "port": PG_PORT, "user": PG_USER, "database": database,
-            "connect_timeout_s": 3, **overrides}
+    return {
+        "type": "postgresql",
+        "host": PG_HOST,
+        "port": PG_PORT,
+        "user": PG_USER,
+        "database": database,
+        "connect_timeout_s": 3,
+        **overrides,
+    }
 
 
 def resources(config_file: Path, store_url: str) -> dict[str, Any]:
-    return {"ops_store": OpsStoreResource(database_url=store_url), "sources": SourceRegistry(config_path=str(config_file))}
+    return {
+        "ops_store": OpsStoreResource(database_url=store_url),
+        "sources": SourceRegistry(config_path=str(config_file)),
+    }
 
 
-def scan(instance: dg.DagsterInstance, source: str, config_file: Path, store_url: str,
-         run_config: dict[str, Any] | None = None) -> dg.ExecuteInProcessResult:
+def scan(
+    instance: dg.DagsterInstance,
+    source: str,
+    config_file: Path,
+    store_url: str,
+    run_config: dict[str, Any] | None = None,
+) -> dg.ExecuteInProcessResult:
     if not instance.has_dynamic_partition(SOURCES_PARTITION_NAME, source):
         instance.add_dynamic_partitions(SOURCES_PARTITION_NAME, [source])
     return dg.materialize(
-        [schema_catalog], instance=instance, partition_key=source, resources=resources(config_file, store_url),
-        run_config=run_config, raise_on_error=False,
+        [schema_catalog],
+        instance=instance,
+        partition_key=source,
+        resources=resources(config_file, store_url),
+        run_config=run_config,
+        raise_on_error=False,
     )

@@ -1,9 +1,8 @@
 from pathlib import Path
 
 import dagster as dg
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import open_store
@@ -15,8 +14,10 @@ DRIFT = dg.AssetCheckKey(dg.AssetKey("schema_catalog"), "schema_drift")
 @pytest.fixture
 def warehouse(pg_engine: sa.Engine) -> sa.Engine:
     with pg_engine.begin() as conn:
-        conn.execute(sa.text('CREATE TABLE customers (id int PRIMARY KEY, email varchar(80) NOT NULL, nick text)'))
-        conn.execute(sa.text('CREATE TABLE "InvoiceLine" (id int PRIMARY KEY, customer_id int REFERENCES customers(id))'))
+        conn.execute(sa.text("CREATE TABLE customers (id int PRIMARY KEY, email varchar(80) NOT NULL, nick text)"))
+        conn.execute(
+            sa.text('CREATE TABLE "InvoiceLine" (id int PRIMARY KEY, customer_id int REFERENCES customers(id))')
+        )
         conn.execute(sa.text("INSERT INTO customers SELECT g, 'c' || g, NULL FROM generate_series(1, 25) g"))
         conn.execute(sa.text("ANALYZE"))
     return pg_engine
@@ -34,8 +35,12 @@ def check_result(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
 
 
 def test_scan_materializes_catalog_and_every_table(tmp_path, pg_database, warehouse, store_file) -> None:
-    config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(pg_database)}, resolvers=[SNAKE_CASE_RESOLVER],
-                          catalog={"default_resolver": "canonical"})
+    config = write_config(
+        tmp_path / "ops.yaml",
+        {"wh": pg_source(pg_database)},
+        resolvers=[SNAKE_CASE_RESOLVER],
+        catalog={"default_resolver": "canonical"},
+    )
     with dg.instance_for_test() as instance:
         result = scan(instance, "wh", config, store_file)
         assert result.success
@@ -89,8 +94,11 @@ def test_failed_scan_fails_the_run_and_keeps_the_last_good_snapshot(
         engine = open_store(store_file)
         good = catalog_store.latest_completed(engine, "wh")
 
-        for broken in (pg_source(pg_database, port=closed_port), pg_source(pg_database + "_gone"),
-                       pg_source(pg_database, user="no_such_role_ops")):
+        for broken in (
+            pg_source(pg_database, port=closed_port),
+            pg_source(pg_database + "_gone"),
+            pg_source(pg_database, user="no_such_role_ops"),
+        ):
             bad_config = write_config(tmp_path / "bad.yaml", {"wh": broken})
             result = scan(instance, "wh", bad_config, store_file)
             assert not result.success

@@ -8,15 +8,17 @@ import dagster as dg
 import sqlalchemy as sa
 
 from ops_pipeline.definitions import build_definitions
-from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.settings import load_settings
+from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.store.engine import open_store
 from tests.conftest import REPO_ROOT
 from tests.dagster.helpers import pg_source, write_config
 
 
 def load_generator():
-    spec = importlib.util.spec_from_file_location("generate_warehouse", REPO_ROOT / "examples/demo/generate_warehouse.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate_warehouse", REPO_ROOT / "examples/demo/generate_warehouse.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,8 +37,12 @@ def test_demo_config_builds_every_piece(tmp_path) -> None:
 def test_scanned_tables_become_assets_with_foreign_keys_as_dependencies(tmp_path, pg_engine, pg_database) -> None:
     with pg_engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE parent (id int PRIMARY KEY)"))
-        conn.execute(sa.text("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id), "
-                             "self_id int REFERENCES child(id))"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id), "
+                "self_id int REFERENCES child(id))"
+            )
+        )
         conn.execute(sa.text("CREATE TABLE a (id int PRIMARY KEY, b_id int)"))
         conn.execute(sa.text("CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a(id))"))
         conn.execute(sa.text("ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b(id)"))  # a cycle
@@ -58,8 +64,14 @@ def run_validate(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[st
     env = {**os.environ, "OPS_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path)}
     env.pop("OPS_DATABASE_URL", None)
     dagster = Path(sys.executable).parent / "dagster"
-    return subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_dagster_definitions_validate_passes_on_the_demo(tmp_path) -> None:

@@ -31,14 +31,21 @@ def test_connection_check_reports_version_and_latency(tmp_path, pg_database) -> 
 
 
 def test_connection_check_tells_failures_apart(tmp_path, pg_database, closed_port, silent_server) -> None:
-    config = write_config(tmp_path / "ops.yaml", {
-        "closed": pg_source(pg_database, port=closed_port),
-        "nodb": pg_source(pg_database + "_missing"),
-        "norole": pg_source(pg_database, user="no_such_role_ops"),
-        "hangs": pg_source(pg_database, port=silent_server, connect_timeout_s=1),
-    })
-    for source, kind in (("closed", "unreachable"), ("nodb", "unknown_database"), ("norole", "auth_failed"),
-                         ("hangs", "timeout")):
+    config = write_config(
+        tmp_path / "ops.yaml",
+        {
+            "closed": pg_source(pg_database, port=closed_port),
+            "nodb": pg_source(pg_database + "_missing"),
+            "norole": pg_source(pg_database, user="no_such_role_ops"),
+            "hangs": pg_source(pg_database, port=silent_server, connect_timeout_s=1),
+        },
+    )
+    for source, kind in (
+        ("closed", "unreachable"),
+        ("nodb", "unknown_database"),
+        ("norole", "auth_failed"),
+        ("hangs", "timeout"),
+    ):
         result = run_connection_check(config, source)
         assert not result.success
         failure = failure_of(result)
@@ -56,13 +63,17 @@ def test_connection_check_of_unknown_source_names_the_configured_ones(tmp_path, 
 def test_resolver_simulation_job_shows_each_decision(tmp_path) -> None:
     config = write_config(tmp_path / "ops.yaml", {}, resolvers=[SNAKE_CASE_RESOLVER])
     result = simulate_resolver.execute_in_process(
-        run_config={"ops": {"simulate_entities": {"config": {
-            "resolver": "canonical", "entities": ["InvoiceLine", "invoice_line"]}}}},
+        run_config={
+            "ops": {
+                "simulate_entities": {"config": {"resolver": "canonical", "entities": ["InvoiceLine", "invoice_line"]}}
+            }
+        },
         resources={"sources": SourceRegistry(config_path=str(config))},
     )
     rows = result.output_for_node("simulate_entities")
     assert [(r["input"], r["output"], r["rule"]) for r in rows] == [
-        ("InvoiceLine", "invoice_line", "snake"), ("invoice_line", "invoice_line", "snake"),
+        ("InvoiceLine", "invoice_line", "snake"),
+        ("invoice_line", "invoice_line", "snake"),
     ]
     [output] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
     assert "| InvoiceLine | invoice_line | snake |" in output.step_output_data.metadata["simulation"].value

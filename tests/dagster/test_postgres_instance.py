@@ -28,14 +28,14 @@ def test_job_and_sensor_tick_on_postgres_instance(tmp_path, monkeypatch, pg_data
         assert instance.run_monitoring_enabled
 
         result = check_source_connection.execute_in_process(
-            instance=instance, resources={"sources": registry},
+            instance=instance,
+            resources={"sources": registry},
             run_config={"ops": {"check_connection": {"config": {"source": "wh"}}}},
         )
         assert result.success
         run = instance.get_run_by_id(result.run_id)
         assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
-        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS
-                   for e in instance.all_logs(result.run_id))
+        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in instance.all_logs(result.run_id))
 
         sensor = build_source_sync_sensor(30)
         tick = sensor(dg.build_sensor_context(instance=instance, resources={"sources": registry}))

@@ -57,4 +57,3 @@ def test_changed_source_is_rescanned_and_removed_source_is_dropped(tmp_path) -> 
         [rescan] = second.run_requests
         assert rescan.partition_key == "a"
         assert rescan.run_key != first.run_requests[0].run_key
-

@@ -1,6 +1,5 @@
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from ops_pipeline.settings import PatternSet, PostgresSource
 from ops_pipeline.sources.base import SourceError
@@ -45,8 +44,14 @@ ANALYZE;
 
 
 def source(database: str, **overrides) -> PostgresSource:
-    values = {"type": "postgresql", "host": PG_HOST, "port": PG_PORT, "user": PG_USER, "database": database,
-              "connect_timeout_s": 3}
+    values = {
+        "type": "postgresql",
+        "host": PG_HOST,
+        "port": PG_PORT,
+        "user": PG_USER,
+        "database": database,
+        "connect_timeout_s": 3,
+    }
     values.update(overrides)
     return PostgresSource(**values)
 
@@ -67,7 +72,11 @@ def test_scan_records_tables_columns_keys_indexes_and_estimates(shop: str) -> No
 
     assert catalog.server_version and catalog.server_version[0].isdigit()
     assert [t.qualified_name for t in catalog.tables] == [
-        "audit.events", "audit.tmp_scratch", "sales.big_orders", "sales.customers", "sales.order_lines",
+        "audit.events",
+        "audit.tmp_scratch",
+        "sales.big_orders",
+        "sales.customers",
+        "sales.order_lines",
         "sales.orders",
     ]
     customers = catalog.table("sales.customers")
@@ -85,12 +94,18 @@ def test_scan_records_tables_columns_keys_indexes_and_estimates(shop: str) -> No
     orders = catalog.table("sales.orders")
     assert orders is not None
     assert [(c.name, c.data_type) for c in orders.columns] == [
-        ("id", "integer"), ("customer_id", "bigint"), ("total", "numeric(12,2)"), ("tags", "text[]"),
+        ("id", "integer"),
+        ("customer_id", "bigint"),
+        ("total", "numeric(12,2)"),
+        ("tags", "text[]"),
         ("created_at", "timestamp with time zone"),
     ]
     [fk] = orders.foreign_keys
     assert (fk.columns, fk.target_schema, fk.target_table, fk.target_columns) == (
-        ("customer_id",), "sales", "customers", ("id",)
+        ("customer_id",),
+        "sales",
+        "customers",
+        ("id",),
     )
     assert [(i.name, i.columns, i.unique) for i in orders.indexes] == [
         ("ix_orders_customer_created", ("customer_id", "created_at"), False)
@@ -100,7 +115,9 @@ def test_scan_records_tables_columns_keys_indexes_and_estimates(shop: str) -> No
     assert lines is not None
     assert lines.primary_key == ("order_id", "line_no")
     assert [(u.name, u.columns) for u in lines.unique_constraints] == [("uq_lines_sku", ("order_id", "sku"))]
-    assert [(i.name, i.columns, i.unique) for i in lines.indexes] == [("ix_lines_lower_sku", ("lower(sku::text)",), True)]
+    assert [(i.name, i.columns, i.unique) for i in lines.indexes] == [
+        ("ix_lines_lower_sku", ("lower(sku::text)",), True)
+    ]
     assert lines.foreign_keys[0].name == "fk_lines_order"
 
     view = catalog.table("sales.big_orders")
@@ -162,5 +179,7 @@ def test_server_that_never_answers_times_out(silent_server: int) -> None:
 def test_password_is_resolved_from_reference_and_never_shown(monkeypatch, closed_port: int) -> None:
     monkeypatch.setenv("OPS_TEST_PG_SECRET", "hunter2-secret")
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().test_connection("shop", source("postgres", port=closed_port, password="env:OPS_TEST_PG_SECRET"))
+        PostgresScanner().test_connection(
+            "shop", source("postgres", port=closed_port, password="env:OPS_TEST_PG_SECRET")
+        )
     assert "hunter2" not in str(failure.value)

@@ -56,7 +56,9 @@ def test_scan_records_columns_keys_indexes_and_estimates(shop: Path) -> None:
     assert customers is not None
     assert customers.primary_key == ("id",)
     assert [(c.name, c.data_type, c.nullable, c.default) for c in customers.columns] == [
-        ("id", "INTEGER", False, None), ("email", "VARCHAR(120)", False, None), ("region", "CHAR(2)", True, "'EU'"),
+        ("id", "INTEGER", False, None),
+        ("email", "VARCHAR(120)", False, None),
+        ("region", "CHAR(2)", True, "'EU'"),
     ]
     assert [u.columns for u in customers.unique_constraints] == [("email",)]
     assert customers.row_count == 30 and not customers.row_count_exact

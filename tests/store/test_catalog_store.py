@@ -1,8 +1,7 @@
 from dataclasses import replace
 
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table
 from ops_pipeline.store import catalog as store
@@ -10,12 +9,18 @@ from ops_pipeline.store.engine import open_store
 from ops_pipeline.store.tables import catalog_tables
 
 CUSTOMERS = Table(
-    schema="public", name="customers", primary_key=("id",), row_count=10, entity_name="customer",
+    schema="public",
+    name="customers",
+    primary_key=("id",),
+    row_count=10,
+    entity_name="customer",
     columns=(Column("id", "integer", nullable=False), Column("email", "varchar(100)")),
     indexes=(Index("ix_email", ("email",)),),
 )
 ORDERS = Table(
-    schema="public", name="orders", primary_key=("id",),
+    schema="public",
+    name="orders",
+    primary_key=("id",),
     columns=(Column("id", "integer", nullable=False), Column("customer_id", "integer")),
     foreign_keys=(ForeignKey("fk_c", ("customer_id",), "public", "customers", ("id",)),),
 )

@@ -1,8 +1,7 @@
 import multiprocessing
 
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from ops_pipeline.store.engine import (
     VERSION_TABLE,
