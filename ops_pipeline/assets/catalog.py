@@ -4,7 +4,6 @@ Each scanned table is also reported as a materialization of its own asset (`cata
 carrying its column schema and row count, and the drift check grades the changes since the last good scan.
 """
 
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,8 +51,11 @@ def schema_catalog(
     source = context.partition_key
     try:
         outcome = scan_source(
-            ops_store.engine(), sources.settings(), source,
-            exact_row_counts=config.exact_row_counts, run_id=context.run_id,
+            ops_store.engine(),
+            sources.settings(),
+            source,
+            exact_row_counts=config.exact_row_counts,
+            run_id=context.run_id,
         )
     except SourceError as error:
         raise dg.Failure(description=str(error), metadata={"source": source, "error_kind": error.kind}) from None

@@ -42,8 +42,15 @@ def column_schema(table: Table) -> dg.TableSchema:
                 constraints=dg.TableColumnConstraints(
                     nullable=c.nullable,
                     unique=c.name in unique_columns,
-                    other=[x for x in (_pk_note(table, c.name), references.get(c.name),
-                                       f"default {c.default}" if c.default else None) if x],
+                    other=[
+                        x
+                        for x in (
+                            _pk_note(table, c.name),
+                            references.get(c.name),
+                            f"default {c.default}" if c.default else None,
+                        )
+                        if x
+                    ],
                 ),
             )
             for c in table.columns
@@ -87,9 +94,7 @@ def _foreign_keys_markdown(table: Table) -> str:
 
 def _indexes_markdown(table: Table) -> str:
     lines = [f"- unique `{u.name}` ({', '.join(u.columns)})" for u in table.unique_constraints]
-    lines += [
-        f"- {'unique ' if i.unique else ''}index `{i.name}` ({', '.join(i.columns)})" for i in table.indexes
-    ]
+    lines += [f"- {'unique ' if i.unique else ''}index `{i.name}` ({', '.join(i.columns)})" for i in table.indexes]
     return "\n".join(lines) or "No indexes."
 
 

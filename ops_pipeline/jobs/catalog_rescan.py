@@ -1,6 +1,5 @@
 """Periodic rescans of every scannable source, so drift is noticed without anyone clicking."""
 
-
 import dagster as dg
 
 from ops_pipeline.assets.catalog import schema_catalog
@@ -9,7 +8,9 @@ from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.sources.registry import supports_scan
 
 catalog_scan_job = dg.define_asset_job(
-    "catalog_scan", selection=[schema_catalog], partitions_def=source_partitions,
+    "catalog_scan",
+    selection=[schema_catalog],
+    partitions_def=source_partitions,
     description="Scan the schema catalog of one source (pick the partition).",
 )
 

@@ -1,6 +1,5 @@
 """Connection test of one source, launchable from the launchpad with the source name as config."""
 
-
 import dagster as dg
 from pydantic import Field
 
@@ -27,8 +26,11 @@ def check_connection(
         f"{report.latency_ms:.1f} ms"
     )
     summary: dict[str, object] = {
-        "source": report.source, "source_type": report.source_type, "target": report.target,
-        "server_version": report.server_version, "latency_ms": round(report.latency_ms, 2),
+        "source": report.source,
+        "source_type": report.source_type,
+        "target": report.target,
+        "server_version": report.server_version,
+        "latency_ms": round(report.latency_ms, 2),
     }
     return dg.Output(summary, metadata=summary)  # type: ignore[arg-type]
 

@@ -1,6 +1,5 @@
 """Resolver simulation: how a configured resolver names a list of entities, and which rule decided each."""
 
-
 import dagster as dg
 from pydantic import Field
 

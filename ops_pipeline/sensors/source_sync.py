@@ -4,7 +4,6 @@ The cursor maps each source to a fingerprint of its configuration; a run key bui
 means a source is scanned once per configuration, never twice for the same one.
 """
 
-
 import hashlib
 import json
 
@@ -43,7 +42,8 @@ def build_source_sync_sensor(interval_s: int) -> dg.SensorDefinition:
         added = sorted(set(configured) - existing)
         removed = sorted(existing - set(configured))
         to_scan = sorted(
-            name for name, fingerprint in configured.items()
+            name
+            for name, fingerprint in configured.items()
             if seen.get(name) != fingerprint and supports_scan(settings.sources[name].type)
         )
         if not (added or removed or to_scan):

@@ -67,7 +67,11 @@ WHERE n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%%'
 """
 
 RELKINDS: dict[str, TableKind] = {
-    "r": "table", "p": "table", "v": "view", "m": "materialized_view", "f": "foreign_table"
+    "r": "table",
+    "p": "table",
+    "v": "view",
+    "m": "materialized_view",
+    "f": "foreign_table",
 }
 
 ERROR_MARKERS: tuple[tuple[str, ErrorKind], ...] = (
@@ -75,8 +79,8 @@ ERROR_MARKERS: tuple[tuple[str, ErrorKind], ...] = (
     ("password authentication failed", "auth_failed"),
     ("authentication failed", "auth_failed"),
     ("no pg_hba.conf entry", "auth_failed"),
-    ("role \"", "auth_failed"),
-    ("database \"", "unknown_database"),
+    ('role "', "auth_failed"),
+    ('database "', "unknown_database"),
     ("connection refused", "unreachable"),
     ("could not translate host name", "unreachable"),
     ("no route to host", "unreachable"),
@@ -126,8 +130,11 @@ def _connection_args(config: PostgresSource) -> dict[str, Any]:
         "sslmode": config.ssl.mode,
         "application_name": "ops_pipeline",
     }
-    for option, path in (("sslrootcert", config.ssl.ca_file), ("sslcert", config.ssl.cert_file),
-                         ("sslkey", config.ssl.key_file)):
+    for option, path in (
+        ("sslrootcert", config.ssl.ca_file),
+        ("sslcert", config.ssl.cert_file),
+        ("sslkey", config.ssl.key_file),
+    ):
         if path:
             args[option] = path
     if config.password:
@@ -158,10 +165,15 @@ def _read_tables(cursor: Any, config: PostgresSource) -> list[Table]:
     for schema, table, relkind, reltuples, comment, column, data_type, notnull, default, col_comment in cursor:
         if not keep(schema, table):
             continue
-        relation = relations.setdefault((schema, table), {
-            "kind": RELKINDS[relkind], "comment": comment, "columns": [],
-            "row_count": int(reltuples) if reltuples is not None and reltuples >= 0 and relkind != "v" else None,
-        })
+        relation = relations.setdefault(
+            (schema, table),
+            {
+                "kind": RELKINDS[relkind],
+                "comment": comment,
+                "columns": [],
+                "row_count": int(reltuples) if reltuples is not None and reltuples >= 0 and relkind != "v" else None,
+            },
+        )
         if column is not None:
             relation["columns"].append(Column(column, data_type, not notnull, default, col_comment))
 
@@ -169,12 +181,16 @@ def _read_tables(cursor: Any, config: PostgresSource) -> list[Table]:
     indexes = _read_indexes(cursor, relations)
     return [
         Table(
-            schema=schema, name=table, kind=rel["kind"], columns=tuple(rel["columns"]),
+            schema=schema,
+            name=table,
+            kind=rel["kind"],
+            columns=tuple(rel["columns"]),
             primary_key=keys["pk"].get((schema, table), ()),
             foreign_keys=tuple(sorted(keys["fk"][(schema, table)], key=lambda fk: fk.name)),
             unique_constraints=tuple(sorted(keys["unique"][(schema, table)], key=lambda u: u.name)),
             indexes=tuple(sorted(indexes[(schema, table)], key=lambda i: i.name)),
-            row_count=rel["row_count"], comment=rel["comment"],
+            row_count=rel["row_count"],
+            comment=rel["comment"],
         )
         for (schema, table), rel in sorted(relations.items())
     ]

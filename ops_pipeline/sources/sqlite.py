@@ -94,7 +94,9 @@ def _read_tables(conn: sqlite3.Connection, config: SQLiteSource) -> list[Table]:
     estimates = _row_estimates(conn)
     return [
         Table(
-            schema=SCHEMA, name=name, kind="view" if kind == "view" else "table",
+            schema=SCHEMA,
+            name=name,
+            kind="view" if kind == "view" else "table",
             columns=tuple(columns[name]),
             primary_key=tuple(c for _, c in sorted(primary_keys[name])),
             foreign_keys=tuple(foreign_keys[name]),
@@ -122,9 +124,7 @@ def _read_foreign_keys(
         if any(c is None for c in target_columns):  # REFERENCES t without columns means t's primary key
             target_columns = [c for _, c in sorted(primary_keys.get(entry["target"], []))]
         name = f"fk_{table}_{'_'.join(entry['from'])}"
-        result[table].append(
-            ForeignKey(name, tuple(entry["from"]), SCHEMA, entry["target"], tuple(target_columns))
-        )
+        result[table].append(ForeignKey(name, tuple(entry["from"]), SCHEMA, entry["target"], tuple(target_columns)))
     return result
 
 

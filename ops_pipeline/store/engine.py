@@ -50,7 +50,7 @@ def normalize_url(url: str) -> str:
     """Pin PostgreSQL URLs to psycopg2, the driver the project installs and dagster-postgres is tested with."""
     for bare in ("postgresql://", "postgres://"):
         if url.startswith(bare):
-            return "postgresql+psycopg2://" + url[len(bare):]
+            return "postgresql+psycopg2://" + url[len(bare) :]
     return url
 
 

@@ -36,9 +36,7 @@ catalog_snapshots = sa.Table(
     sa.Column("breaking_change_count", sa.Integer),
     sa.Column("exact_row_counts", sa.Boolean, nullable=False, default=False),
     sa.Column("run_id", sa.String(64)),
-    sa.CheckConstraint(
-        "status IN ('pending', 'scanning', 'completed', 'failed')", name="status"
-    ),
+    sa.CheckConstraint("status IN ('pending', 'scanning', 'completed', 'failed')", name="status"),
     sa.Index(None, "source", "status", "id"),
 )
 
@@ -46,9 +44,7 @@ catalog_tables = sa.Table(
     "catalog_tables",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "snapshot_id", sa.Integer, sa.ForeignKey("catalog_snapshots.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("catalog_snapshots.id", ondelete="CASCADE"), nullable=False),
     sa.Column("schema_name", sa.String(200), nullable=False),
     sa.Column("table_name", sa.String(500), nullable=False),
     sa.Column("kind", sa.String(30), nullable=False),
@@ -63,9 +59,7 @@ schema_changes = sa.Table(
     "schema_changes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "snapshot_id", sa.Integer, sa.ForeignKey("catalog_snapshots.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("catalog_snapshots.id", ondelete="CASCADE"), nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(60), nullable=False),
     sa.Column("object_name", sa.String(1000), nullable=False),

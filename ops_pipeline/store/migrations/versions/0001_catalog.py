@@ -41,9 +41,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_catalog_snapshots"),
     )
-    op.create_index(
-        "ix_catalog_snapshots_source_status_id", "catalog_snapshots", ["source", "status", "id"]
-    )
+    op.create_index("ix_catalog_snapshots_source_status_id", "catalog_snapshots", ["source", "status", "id"])
     op.create_table(
         "catalog_tables",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -57,11 +55,15 @@ def upgrade() -> None:
         sa.Column("definition", sa.JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_catalog_tables"),
         sa.ForeignKeyConstraint(
-            ["snapshot_id"], ["catalog_snapshots.id"], ondelete="CASCADE",
+            ["snapshot_id"],
+            ["catalog_snapshots.id"],
+            ondelete="CASCADE",
             name="fk_catalog_tables_snapshot_id_catalog_snapshots",
         ),
         sa.UniqueConstraint(
-            "snapshot_id", "schema_name", "table_name",
+            "snapshot_id",
+            "schema_name",
+            "table_name",
             name="uq_catalog_tables_snapshot_id_schema_name_table_name",
         ),
     )
@@ -78,7 +80,9 @@ def upgrade() -> None:
         sa.Column("description", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_schema_changes"),
         sa.ForeignKeyConstraint(
-            ["snapshot_id"], ["catalog_snapshots.id"], ondelete="CASCADE",
+            ["snapshot_id"],
+            ["catalog_snapshots.id"],
+            ondelete="CASCADE",
             name="fk_schema_changes_snapshot_id_catalog_snapshots",
         ),
     )
