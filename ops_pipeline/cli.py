@@ -129,8 +129,13 @@ def _catalog_history(args: argparse.Namespace) -> int:
     for s in catalog_store.list_snapshots(open_store(), args.source):
         print(f"{s.id}\t{s.status}\tversion={s.version or '-'}\ttables={s.table_count or '-'}\t"
               f"changes={s.change_count if s.change_count is not None else '-'}\t"
-              f"duration={s.duration_s or 0:.2f}s\t{s.requested_at:%Y-%m-%d %H:%M:%S}\t{s.error or ''}")
+              f"duration={s.duration_s or 0:.2f}s\t{s.requested_at:%Y-%m-%d %H:%M:%S}\t{_one_line(s.error)}")
     return 0
+
+
+def _one_line(text: str | None) -> str:
+    """Errors hold tabs and newlines (libpq's do); history prints one tab-separated row per scan."""
+    return " ".join((text or "").split())
 
 
 def _catalog_changes(args: argparse.Namespace) -> int:
@@ -155,7 +160,7 @@ def _store_upgrade(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """Generate the sample warehouse, point DAGSTER_HOME at .dagster_home, and hand over to `dagster dev`."""
     sys.path.insert(0, str(PROJECT_ROOT / "examples" / "demo"))
-    from generate_warehouse import generate_warehouse  # type: ignore[import-not-found]
+    from generate_warehouse import generate_warehouse
 
     warehouse = generate_warehouse(PROJECT_ROOT / "examples" / "demo" / "warehouse.db")
     home = PROJECT_ROOT / ".dagster_home"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from dagster._utils.schedules import is_valid_cron_string
 
 from ops_pipeline.assets.catalog import schema_catalog
 from ops_pipeline.assets.catalog_tables import catalog_table_specs
@@ -14,7 +15,7 @@ from ops_pipeline.jobs.resolver_simulation import simulate_resolver
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.sensors.source_sync import build_source_sync_sensor
-from ops_pipeline.settings import config_path, load_settings
+from ops_pipeline.settings import ConfigError, config_path, load_settings
 
 
 def build_definitions(settings_file: Path | None = None, database_url: str | None = None) -> dg.Definitions:
@@ -23,6 +24,7 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
     ops_store = OpsStoreResource(database_url=database_url)
     schedules = []
     if settings.catalog.rescan_cron:
+        _check_cron(settings.catalog.rescan_cron, f"{settings_file}: catalog.rescan_cron")
         schedules.append(build_rescan_schedule(settings.catalog.rescan_cron, settings.catalog.rescan_schedule_running))
     return dg.Definitions(
         assets=[schema_catalog, *catalog_table_specs(ops_store.engine())],
@@ -31,6 +33,11 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
         schedules=schedules,
         resources={"ops_store": ops_store, "sources": SourceRegistry(config_path=str(settings_file))},
     )
+
+
+def _check_cron(cron: str, where: str) -> None:
+    if not is_valid_cron_string(cron):
+        raise ConfigError(f"{where}: {cron!r} is not a valid cron expression (five fields, e.g. '0 * * * *')")
 
 
 @dg.definitions

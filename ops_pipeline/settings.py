@@ -76,6 +76,7 @@ class SourceBase(StrictModel):
     exclude: PatternSet = PatternSet()
     resolver: str | None = Field(default=None, description="resolver naming this source's tables")
     connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    query_timeout_s: float = Field(default=300.0, gt=0, description="longest a catalog query may run")
 
     @property
     def scan_filter(self) -> ScanFilter:

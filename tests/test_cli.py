@@ -289,7 +289,7 @@ def test_catalog_after_real_scans(
     lines = out.splitlines()
     assert lines[0].startswith(f"# wh: snapshot {first.snapshot.id}, version {first.snapshot.version}, finished ")
     assert lines[1:] == [
-        "public.InvoiceLine\ttable\tentity=invoice_line\tcolumns=2\trows=0~\tpk=(id)\tfks=0",
+        "public.InvoiceLine\ttable\tentity=invoice_line\tcolumns=2\trows=?\tpk=(id)\tfks=0",  # never analysed
         "public.orders\ttable\tentity=orders\tcolumns=2\trows=10~\tpk=(id)\tfks=0",
     ]
 
@@ -328,8 +328,9 @@ def test_catalog_history_records_a_failed_scan(
     code, out, err = run(capsys, "--config", str(config), "catalog", "history", "wh")
     assert (code, err) == (0, "")
     [row] = [line.split("\t") for line in out.splitlines()]
+    assert len(row) == 8
     assert row[1:5] == ["failed", "version=-", "tables=-", "changes=-"]
-    assert "unreachable" in row[-1]
+    assert row[-1].startswith(f"source 'wh': unreachable: 127.0.0.1:{closed_port}/shop: ")
 
     code, out, err = run(capsys, "--config", str(config), "catalog", "show", "wh")
     assert (code, out) == (2, "")
@@ -363,10 +364,15 @@ def test_catalog_scan_of_the_demo_warehouse(
     scan_source(open_store(store_url), load_settings(config), "demo")
     code, out, err = run(capsys, "--config", str(config), "catalog", "show", "demo")
     assert (code, err) == (0, "")
-    entities = dict(re.findall(r"^(\S+)\t\w+\tentity=(\S+)\t", out, flags=re.MULTILINE))
+    entities = dict(re.findall(r"^main\.(\S+)\t\w+\tentity=(\S+)\t", out, flags=re.MULTILINE))
     assert entities["InvoiceLine"] == "invoice_line"
     assert entities["order_items"] == "order_line"
+    assert entities["orders"] == "orders"
+    assert len(entities) == len(out.splitlines()) - 1 >= 12
     assert not any(name.startswith("sqlite_") for name in entities)
+
+    code, out, err = run(capsys, "--config", str(config), "catalog", "changes", "demo")
+    assert (code, out, err) == (0, "# demo: version 0.1\nNo schema changes.\n", "")
 
 
 # ---- store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -304,3 +305,13 @@ def test_code_location_with_a_broken_config_fails_to_load_naming_file_and_key(tm
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert f"{bad}: sources.wh.port: Input should be less than 65536" in output
+
+
+def test_configuration_reference_examples_validate() -> None:
+    text = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    document: dict[str, Any] = {}
+    for block in re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL):
+        document |= yaml.safe_load(block)
+    assert set(document) == {"sources", "resolvers", "catalog"}
+    settings = parse_settings(document, "docs/configuration.md")
+    assert settings.resolver_for_source("warehouse") == settings.resolver("canonical_tables")

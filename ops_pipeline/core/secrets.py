@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-SECRET_REF_PATTERN = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+SECRET_REF_PATTERN = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]*|file:[^\n]+")
 
 
 class SecretError(ValueError):
@@ -18,7 +18,7 @@ class SecretError(ValueError):
 
 
 def is_secret_ref(value: str) -> bool:
-    return bool(SECRET_REF_PATTERN.match(value))
+    return bool(SECRET_REF_PATTERN.fullmatch(value))
 
 
 def resolve_secret(ref: str) -> str:
@@ -35,4 +35,6 @@ def resolve_secret(ref: str) -> str:
             return path.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as error:
             raise SecretError(f"secret {ref!r}: cannot read {path} ({error.strerror})") from None
+        except UnicodeDecodeError:
+            raise SecretError(f"secret {ref!r}: {path} is not UTF-8 text") from None
     raise SecretError(f"{ref!r} is not a secret reference; use env:NAME or file:/path")

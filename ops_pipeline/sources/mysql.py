@@ -123,21 +123,25 @@ def _connect(name: str, config: MySQLSource) -> Iterator[pymysql.connections.Con
         raise SourceError(name, "auth_failed", str(error)) from None
     except (pymysql.err.Error, OSError) as error:  # OSError: unreadable certificate files
         raise _source_error(name, config, error) from None
+    # The handshake had connect_timeout_s; catalog queries and exact counts get query_timeout_s. PyMySQL reads
+    # these attributes before every socket read and write.
+    conn._read_timeout = conn._write_timeout = config.query_timeout_s
     try:
         yield conn
     except pymysql.err.Error as error:
-        raise _source_error(name, config, error) from None
+        raise _source_error(name, config, error, connected=True) from None
     finally:
         if conn.open:
             conn.close()
 
 
-def _source_error(name: str, config: MySQLSource, error: Exception) -> SourceError:
+def _source_error(name: str, config: MySQLSource, error: Exception, *, connected: bool = False) -> SourceError:
     code, reason = _code_and_reason(error)
     kind = _classify(code, reason)
     where = f"{config.host}:{config.port}"
     if kind == "timeout":
-        return SourceError(name, kind, f"{where}: no answer within {config.connect_timeout_s:g} s ({reason})")
+        limit = config.query_timeout_s if connected else config.connect_timeout_s
+        return SourceError(name, kind, f"{where}: no answer within {limit:g} s ({reason})")
     return SourceError(name, kind, f"{where}: {reason}")
 
 

@@ -12,7 +12,7 @@ import psycopg2
 import psycopg2.extensions
 
 from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, TableKind, UniqueConstraint
-from ops_pipeline.core.secrets import resolve_secret
+from ops_pipeline.core.secrets import SecretError, resolve_secret
 from ops_pipeline.settings import PostgresSource
 from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, SourceError, timed
 
@@ -129,6 +129,7 @@ def _connection_args(config: PostgresSource) -> dict[str, Any]:
         "connect_timeout": max(1, round(config.connect_timeout_s)),
         "sslmode": config.ssl.mode,
         "application_name": "ops_pipeline",
+        "options": f"-c statement_timeout={round(config.query_timeout_s * 1000)}",
     }
     for option, path in (
         ("sslrootcert", config.ssl.ca_file),
@@ -146,14 +147,18 @@ def _connection_args(config: PostgresSource) -> dict[str, Any]:
 def _connect(name: str, config: PostgresSource) -> Iterator[psycopg2.extensions.connection]:
     try:
         conn = psycopg2.connect(**_connection_args(config))
+    except SecretError as error:
+        raise SourceError(name, "auth_failed", str(error)) from None
     except psycopg2.OperationalError as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise SourceError(name, classify(str(error)), f"{_target(config)}: {reason}") from None
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise SourceError(name, classify(reason), f"{_target(config)}: {reason}") from None
     try:
         conn.set_session(readonly=True, autocommit=True)
         yield conn
     except psycopg2.Error as error:
-        raise SourceError(name, "error", f"{_target(config)}: {str(error).strip()}") from None
+        reason = " ".join(str(error).split())
+        kind: ErrorKind = "timeout" if "statement timeout" in reason else "error"
+        raise SourceError(name, kind, f"{_target(config)}: {reason}") from None
     finally:
         conn.close()
 

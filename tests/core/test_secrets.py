@@ -79,7 +79,6 @@ def test_directory_is_not_a_secret_file(tmp_path: Path) -> None:
     assert str(error.value).startswith(f"secret 'file:{tmp_path}': cannot read {tmp_path} (")
 
 
-@pytest.mark.xfail(strict=True, reason="secrets.py: read_text's UnicodeDecodeError escapes; catch it as SecretError")
 def test_file_that_is_not_utf8_is_a_secret_error(tmp_path: Path) -> None:
     secret = tmp_path / "binary"
     secret.write_bytes(b"\xff\xfe" + SENTINEL.encode())
@@ -102,10 +101,9 @@ def test_malformed_references_are_not_references(value: str) -> None:
     assert not is_secret_ref(value)
 
 
-@pytest.mark.xfail(strict=True, reason="secrets.py: SECRET_REF_PATTERN ends with `$`, which matches before a final "
-                                       "newline; use fullmatch or `\\Z`")
 def test_a_trailing_newline_is_not_part_of_a_reference() -> None:
     assert not is_secret_ref("env:NAME\n")
+    assert not is_secret_ref("file:/run/secrets/pw\n")
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import sqlalchemy as sa
 
 from ops_pipeline.definitions import build_definitions
-from ops_pipeline.settings import load_settings
+from ops_pipeline.settings import ConfigError, load_settings
 from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.store.engine import open_store
 from tests.conftest import REPO_ROOT
@@ -86,3 +87,9 @@ def test_broken_config_stops_the_code_location_with_a_readable_error(tmp_path) -
     result = run_validate(tmp_path, bad)
     assert result.returncode != 0
     assert f"{bad}: sources.wh.port: Input should be a valid integer" in result.stdout + result.stderr
+
+
+def test_invalid_rescan_cron_names_file_and_key(tmp_path) -> None:
+    config = write_config(tmp_path / "ops.yaml", {}, catalog={"rescan_cron": "every hour"})
+    with pytest.raises(ConfigError, match=r"ops.yaml: catalog.rescan_cron: 'every hour' is not a valid cron"):
+        build_definitions(config, f"sqlite:///{tmp_path / 'store.db'}")

@@ -183,3 +183,20 @@ def test_password_is_resolved_from_reference_and_never_shown(monkeypatch, closed
             "shop", source("postgres", port=closed_port, password="env:OPS_TEST_PG_SECRET")
         )
     assert "hunter2" not in str(failure.value)
+
+
+def test_query_that_runs_past_query_timeout_fails_as_timeout(shop: str, pg_engine: sa.Engine) -> None:
+    with pg_engine.connect() as blocker:
+        blocker.execute(sa.text("LOCK TABLE sales.orders IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(SourceError) as failure:
+            PostgresScanner().scan("shop", source(shop, query_timeout_s=0.5), exact_row_counts=True)
+        blocker.rollback()
+    assert failure.value.kind == "timeout"
+    assert "statement timeout" in str(failure.value)
+
+
+def test_unset_password_reference_names_the_source(monkeypatch, pg_database: str) -> None:
+    monkeypatch.delenv("OPS_UNSET_PW", raising=False)
+    with pytest.raises(SourceError) as failure:
+        PostgresScanner().test_connection("shop", source(pg_database, password="env:OPS_UNSET_PW"))
+    assert failure.value.kind == "auth_failed" and "OPS_UNSET_PW is not set" in str(failure.value)
