@@ -120,16 +120,20 @@ def _catalog_show(args: argparse.Namespace) -> int:
     print(f"# {args.source}: snapshot {snapshot.id}, version {snapshot.version}, finished {snapshot.finished_at}")
     for table in catalog.tables:
         rows = "?" if table.row_count is None else f"{table.row_count}{'' if table.row_count_exact else '~'}"
-        print(f"{table.qualified_name}\t{table.kind}\tentity={table.entity_name}\tcolumns={len(table.columns)}"
-              f"\trows={rows}\tpk=({', '.join(table.primary_key)})\tfks={len(table.foreign_keys)}")
+        print(
+            f"{table.qualified_name}\t{table.kind}\tentity={table.entity_name}\tcolumns={len(table.columns)}"
+            f"\trows={rows}\tpk=({', '.join(table.primary_key)})\tfks={len(table.foreign_keys)}"
+        )
     return 0
 
 
 def _catalog_history(args: argparse.Namespace) -> int:
     for s in catalog_store.list_snapshots(open_store(), args.source):
-        print(f"{s.id}\t{s.status}\tversion={s.version or '-'}\ttables={s.table_count or '-'}\t"
-              f"changes={s.change_count if s.change_count is not None else '-'}\t"
-              f"duration={s.duration_s or 0:.2f}s\t{s.requested_at:%Y-%m-%d %H:%M:%S}\t{_one_line(s.error)}")
+        print(
+            f"{s.id}\t{s.status}\tversion={s.version or '-'}\ttables={s.table_count or '-'}\t"
+            f"changes={s.change_count if s.change_count is not None else '-'}\t"
+            f"duration={s.duration_s or 0:.2f}s\t{s.requested_at:%Y-%m-%d %H:%M:%S}\t{_one_line(s.error)}"
+        )
     return 0
 
 
@@ -169,8 +173,11 @@ def _demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(home))
     os.environ.setdefault("OPS_CONFIG", str(PROJECT_ROOT / "ops.yaml"))
     load_settings(os.environ["OPS_CONFIG"])  # fail here, readably, rather than inside the webserver
-    print(f"demo warehouse: {warehouse}\nDAGSTER_HOME: {os.environ['DAGSTER_HOME']}\n"
-          f"open http://{args.host}:{args.port} (Ctrl-C stops everything)", flush=True)
+    print(
+        f"demo warehouse: {warehouse}\nDAGSTER_HOME: {os.environ['DAGSTER_HOME']}\n"
+        f"open http://{args.host}:{args.port} (Ctrl-C stops everything)",
+        flush=True,
+    )
     os.chdir(PROJECT_ROOT)
     dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
     os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])

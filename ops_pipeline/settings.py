@@ -94,7 +94,6 @@ class ServerSource(SourceBase):
     ssl: SSLOptions = SSLOptions()
 
 
-
 class PostgresSource(ServerSource):
     type: Literal["postgresql"]
     port: int = Field(default=5432, gt=0, lt=65536)
@@ -134,7 +133,6 @@ class KafkaSource(SourceBase):
     sasl_password: SecretRef | None = None
 
 
-
 class S3Source(SourceBase):
     type: Literal["s3"]
     bucket: str
@@ -144,13 +142,11 @@ class S3Source(SourceBase):
     secret_access_key: SecretRef | None = None
 
 
-
 class BigQuerySource(SourceBase):
     type: Literal["bigquery"]
     project: str
     dataset: str | None = None
     credentials: SecretRef | None = None
-
 
 
 class SnowflakeSource(SourceBase):
@@ -161,7 +157,6 @@ class SnowflakeSource(SourceBase):
     warehouse: str | None = None
     database: str | None = None
     role: str | None = None
-
 
 
 SourceConfig = Annotated[
@@ -249,8 +244,20 @@ _KEY_PATH_CTX = "ops_key_path"
 # Values of the discriminators that pydantic inserts into an error's location; users never wrote them.
 _RULE_TAGS = frozenset({"alias", "pattern", "transformation"})
 _STEP_TAGS = frozenset(
-    {"lower", "upper", "trim", "snake_case", "camel_case", "pascal_case", "replace", "prefix", "suffix",
-     "strip_prefix", "strip_suffix", "split_join"}
+    {
+        "lower",
+        "upper",
+        "trim",
+        "snake_case",
+        "camel_case",
+        "pascal_case",
+        "replace",
+        "prefix",
+        "suffix",
+        "strip_prefix",
+        "strip_suffix",
+        "split_join",
+    }
 )
 
 

@@ -22,8 +22,10 @@ from tests.dagster.helpers import SNAKE_CASE_RESOLVER, pg_source, write_config
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_GENERATOR = REPO_ROOT / "examples" / "demo" / "generate_warehouse.py"
 SENTINEL = "Sentinel-pw-7c41e0b2"
-OK_LINE = re.compile(r"^ok: source '(?P<name>[\w-]+)' \((?P<type>\w+)\) at (?P<target>.+): "
-                     r"server (?P<version>.+), (?P<ms>\d+\.\d) ms$")
+OK_LINE = re.compile(
+    r"^ok: source '(?P<name>[\w-]+)' \((?P<type>\w+)\) at (?P<target>.+): "
+    r"server (?P<version>.+), (?P<ms>\d+\.\d) ms$"
+)
 
 
 @pytest.fixture
@@ -110,9 +112,7 @@ def test_sources_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ]
 
 
-def test_sources_test_postgresql_ok(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str
-) -> None:
+def test_sources_test_postgresql_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str) -> None:
     config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(pg_database)})
     code, out, err = run(capsys, "--config", str(config), "sources", "test", "wh")
     assert (code, err) == (0, "")
@@ -133,9 +133,7 @@ def test_sources_test_closed_port_is_unreachable(
     assert err.startswith(f"error: source 'wh': unreachable: 127.0.0.1:{closed_port}/shop")
 
 
-def test_sources_test_unknown_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str
-) -> None:
+def test_sources_test_unknown_database(tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str) -> None:
     missing = pg_database + "_missing"
     config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(missing)})
     code, out, err = run(capsys, "--config", str(config), "sources", "test", "wh")
@@ -196,7 +194,10 @@ def test_sources_test_sqlite_missing_file(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_resolved_password_is_never_printed(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, closed_port: int,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    closed_port: int,
     pg_database: str,
 ) -> None:
     monkeypatch.setenv("OPS_T_PW", SENTINEL)
@@ -233,8 +234,16 @@ def test_unset_secret_fails_cleanly_naming_the_reference(
 def test_resolver_simulate_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path / "ops.yaml", {}, resolvers=demo_resolvers())
     code, out, err = run(
-        capsys, "--config", str(config), "resolver", "simulate", "canonical_tables",
-        "InvoiceLine", "tbl_customers", "OrderHistory", "plain",
+        capsys,
+        "--config",
+        str(config),
+        "resolver",
+        "simulate",
+        "canonical_tables",
+        "InvoiceLine",
+        "tbl_customers",
+        "OrderHistory",
+        "plain",
     )
     assert (code, err) == (0, "")
     lines = out.splitlines()
@@ -245,8 +254,7 @@ def test_resolver_simulate_table(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "| tbl_customers | customers | strip_legacy_prefix | 0.90 | known_aliases ✗, strip_legacy_prefix ✓ |"
     )
     assert rows["OrderHistory"] == (
-        "| OrderHistory | order_history | snake_case | 0.70 "
-        "| known_aliases ✗, strip_legacy_prefix ✗, snake_case ✓ |"
+        "| OrderHistory | order_history | snake_case | 0.70 | known_aliases ✗, strip_legacy_prefix ✗, snake_case ✓ |"
     )
     assert rows["plain"].startswith("| plain | plain | snake_case | 0.70 |")
 
@@ -279,7 +287,9 @@ def test_catalog_after_real_scans(
         conn.execute(sa.text("INSERT INTO orders SELECT g, 'n' FROM generate_series(1, 10) g"))
         conn.execute(sa.text("ANALYZE orders"))
     config = write_config(
-        tmp_path / "ops.yaml", {"wh": pg_source(pg_database)}, resolvers=[SNAKE_CASE_RESOLVER],
+        tmp_path / "ops.yaml",
+        {"wh": pg_source(pg_database)},
+        resolvers=[SNAKE_CASE_RESOLVER],
         catalog={"default_resolver": "canonical"},
     )
     first = scan_source(open_store(store_url), load_settings(config), "wh")

@@ -189,8 +189,9 @@ def test_literal_password_demands_a_reference_and_is_not_echoed(tmp_path: Path) 
 def test_every_secret_field_rejects_literals(tmp_path: Path, source: str, field: str) -> None:
     document = {"sources": {"src": {**MINIMAL_SOURCES[source], field: "Literal-Sentinel-42"}}}
     file, lines, message = load_error(tmp_path, document)
-    assert lines == [f"{file}: sources.src.{field}: must be a secret reference (env:NAME or file:/path), "
-                     "not a literal secret"]
+    assert lines == [
+        f"{file}: sources.src.{field}: must be a secret reference (env:NAME or file:/path), not a literal secret"
+    ]
     assert "Literal-Sentinel-42" not in message
 
 
@@ -266,7 +267,9 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     file, lines, message = load_error(tmp_path, document)
     assert message.startswith("invalid configuration\n")
     assert sorted(line.split(": ")[1] for line in lines) == [
-        "catalog.sync_interval_s", "sources.cache.db", "sources.wh.port"
+        "catalog.sync_interval_s",
+        "sources.cache.db",
+        "sources.wh.port",
     ]
     assert all(line.startswith(f"{file}: ") for line in lines)
 
@@ -280,8 +283,12 @@ def test_key_paths_never_contain_the_discriminator_tag(tmp_path: Path, source_ty
 
 
 def test_source_named_like_a_type_or_tag_keeps_its_name(tmp_path: Path) -> None:
-    document = {"sources": {"postgresql": {"type": "postgresql", "database": "x", "port": "abc"},
-                            "pattern": {"type": "sqlite", "path": "x", "port": 1}}}
+    document = {
+        "sources": {
+            "postgresql": {"type": "postgresql", "database": "x", "port": "abc"},
+            "pattern": {"type": "sqlite", "path": "x", "port": 1},
+        }
+    }
     file, lines, _ = load_error(tmp_path, document)
     assert len(lines) == 2
     assert f"{file}: sources.pattern.port: Extra inputs are not permitted" in lines
@@ -300,7 +307,11 @@ def test_code_location_with_a_broken_config_fails_to_load_naming_file_and_key(tm
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "ops_pipeline.definitions"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0, output

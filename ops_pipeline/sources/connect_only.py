@@ -57,8 +57,9 @@ def import_client(name: str, source_type: str, *candidates: tuple[str, str]) -> 
         except ImportError:
             continue
     packages = " or ".join(package for _, package in candidates)
-    raise SourceError(name, "client_missing", f"the {source_type} client library is not installed "
-                                              f"(pip install {packages})")
+    raise SourceError(
+        name, "client_missing", f"the {source_type} client library is not installed (pip install {packages})"
+    )
 
 
 def round_trip(name: str, target: str, action: Callable[[], str]) -> tuple[str, float]:
@@ -88,8 +89,13 @@ class MongoScanner(Scanner[MongoSource]):
         def ping_and_ask_version() -> str:
             timeout_ms = int(config.connect_timeout_s * 1000)
             client = pymongo.MongoClient(
-                host=config.host, port=config.port, username=config.user, password=_secret(config.password),
-                serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms,
+                host=config.host,
+                port=config.port,
+                username=config.user,
+                password=_secret(config.password),
+                serverSelectionTimeoutMS=timeout_ms,
+                connectTimeoutMS=timeout_ms,
+                socketTimeoutMS=timeout_ms,
                 **_mongo_tls(config),
             )
             try:
@@ -134,11 +140,17 @@ def _kafka_python_metadata(kafka: ModuleType, config: KafkaSource) -> str:
     timeout_ms = int(config.connect_timeout_s * 1000)
     sasl: dict[str, Any] = {}
     if config.sasl_username:
-        sasl = {"sasl_mechanism": "PLAIN", "sasl_plain_username": config.sasl_username,
-                "sasl_plain_password": _secret(config.sasl_password)}
+        sasl = {
+            "sasl_mechanism": "PLAIN",
+            "sasl_plain_username": config.sasl_username,
+            "sasl_plain_password": _secret(config.sasl_password),
+        }
     consumer = kafka.KafkaConsumer(
-        bootstrap_servers=config.bootstrap_servers, security_protocol=config.security_protocol,
-        request_timeout_ms=max(timeout_ms, 1001), api_version_auto_timeout_ms=timeout_ms, **sasl,
+        bootstrap_servers=config.bootstrap_servers,
+        security_protocol=config.security_protocol,
+        request_timeout_ms=max(timeout_ms, 1001),
+        api_version_auto_timeout_ms=timeout_ms,
+        **sasl,
     )
     try:
         consumer.topics()  # a metadata request: the round trip
@@ -155,8 +167,11 @@ def _confluent_metadata(confluent_kafka: ModuleType, config: KafkaSource) -> str
         "socket.timeout.ms": int(config.connect_timeout_s * 1000),
     }
     if config.sasl_username:
-        settings |= {"sasl.mechanisms": "PLAIN", "sasl.username": config.sasl_username,
-                     "sasl.password": _secret(config.sasl_password)}
+        settings |= {
+            "sasl.mechanisms": "PLAIN",
+            "sasl.username": config.sasl_username,
+            "sasl.password": _secret(config.sasl_password),
+        }
     admin = importlib.import_module("confluent_kafka.admin")
     metadata = admin.AdminClient(settings).list_topics(timeout=config.connect_timeout_s)
     # Brokers do not report a release over the protocol; the cluster id is what metadata offers.
@@ -174,11 +189,14 @@ class S3Scanner(Scanner[S3Source]):
         def head_bucket() -> str:
             botocore_config = importlib.import_module("botocore.config")
             client = boto3.client(
-                "s3", region_name=config.region, endpoint_url=config.endpoint_url,
+                "s3",
+                region_name=config.region,
+                endpoint_url=config.endpoint_url,
                 aws_access_key_id=_secret(config.access_key_id),
                 aws_secret_access_key=_secret(config.secret_access_key),
                 config=botocore_config.Config(
-                    connect_timeout=config.connect_timeout_s, read_timeout=config.connect_timeout_s,
+                    connect_timeout=config.connect_timeout_s,
+                    read_timeout=config.connect_timeout_s,
                     retries={"max_attempts": 1},
                 ),
             )
@@ -227,16 +245,19 @@ class SnowflakeScanner(Scanner[SnowflakeSource]):
     supports_scan = False
 
     def test_connection(self, name: str, config: SnowflakeSource) -> ConnectionReport:
-        connector = import_client(
-            name, self.source_type, ("snowflake.connector", "snowflake-connector-python")
-        )
+        connector = import_client(name, self.source_type, ("snowflake.connector", "snowflake-connector-python"))
         target = f"{config.account}/{config.database}" if config.database else config.account
 
         def current_version() -> str:
             settings = {
-                "account": config.account, "user": config.user, "password": _secret(config.password),
-                "warehouse": config.warehouse, "database": config.database, "role": config.role,
-                "login_timeout": config.connect_timeout_s, "network_timeout": config.connect_timeout_s,
+                "account": config.account,
+                "user": config.user,
+                "password": _secret(config.password),
+                "warehouse": config.warehouse,
+                "database": config.database,
+                "role": config.role,
+                "login_timeout": config.connect_timeout_s,
+                "network_timeout": config.connect_timeout_s,
             }
             conn = connector.connect(**{k: v for k, v in settings.items() if v is not None})
             try:

@@ -204,9 +204,7 @@ def _read_tables(cursor: pymysql.cursors.Cursor, database: str, scan_filter: Sca
     return [parts.build(database, name) for name, parts in sorted(tables.items())]
 
 
-def _read_table_list(
-    cursor: pymysql.cursors.Cursor, database: str, scan_filter: ScanFilter
-) -> dict[str, _TableParts]:
+def _read_table_list(cursor: pymysql.cursors.Cursor, database: str, scan_filter: ScanFilter) -> dict[str, _TableParts]:
     cursor.execute(TABLES, (database,))
     tables: dict[str, _TableParts] = {}
     for name, table_type, table_rows, comment in cursor.fetchall():
@@ -244,9 +242,7 @@ def _add_constraints(cursor: pymysql.cursors.Cursor, database: str, tables: dict
     for table, name, column, target_schema, target_table, target_column in cursor.fetchall():
         if table in tables:
             references = target_table is not None
-            key_columns[(table, name, references)].append(
-                (column, target_schema, target_table, target_column)
-            )
+            key_columns[(table, name, references)].append((column, target_schema, target_table, target_column))
 
     for (table, name, references), rows in key_columns.items():
         columns = tuple(row[0] for row in rows)

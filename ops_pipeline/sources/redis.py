@@ -47,8 +47,14 @@ FLOAT = re.compile(r"^-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?$|^-?inf$", re.IG
 
 CONTAINER_COLUMNS = {"list": "members", "set": "members", "zset": "members", "stream": "entries"}
 
-AUTH_MARKERS = ("noauth", "wrongpass", "invalid password", "invalid username-password", "noperm",
-                "called without any password configured")
+AUTH_MARKERS = (
+    "noauth",
+    "wrongpass",
+    "invalid password",
+    "invalid username-password",
+    "noperm",
+    "called without any password configured",
+)
 UNKNOWN_DATABASE_MARKERS = ("db index is out of range", "invalid db index")
 
 
@@ -79,7 +85,7 @@ def collapse_variable_segments(patterns: Iterable[str]) -> dict[str, str]:
 
 
 def _siblings_key(segments: list[str], position: int) -> tuple[int, int, tuple[str, ...]]:
-    return len(segments), position, tuple(segments[:position] + segments[position + 1:])
+    return len(segments), position, tuple(segments[:position] + segments[position + 1 :])
 
 
 class RedisScanner(Scanner[RedisSource]):

@@ -69,9 +69,7 @@ def test_connection_without_the_client_library_names_the_package(
 
 
 @pytest.mark.parametrize(("scanner", "config", "modules", "package"), CASES, ids=IDS)
-def test_scan_is_not_supported(
-    scanner: Scanner[Any], config: Any, modules: tuple[str, ...], package: str
-) -> None:
+def test_scan_is_not_supported(scanner: Scanner[Any], config: Any, modules: tuple[str, ...], package: str) -> None:
     assert scanner.supports_scan is False
     assert supports_scan(scanner.source_type) is False
     assert type(scanner_for(scanner.source_type)) is type(scanner)
@@ -86,13 +84,10 @@ def test_scan_is_not_supported(
 @pytest.mark.parametrize(
     ("message", "kind"),
     [
-        ("ServerSelectionTimeoutError: 127.0.0.1:27017: [Errno 111] Connection refused, Timeout: 1s",
-         "unreachable"),
+        ("ServerSelectionTimeoutError: 127.0.0.1:27017: [Errno 111] Connection refused, Timeout: 1s", "unreachable"),
         ("OperationFailure: Authentication failed., full error: {'code': 18}", "auth_failed"),
-        ("ClientError: An error occurred (403) when calling the HeadBucket operation: Forbidden",
-         "auth_failed"),
-        ("ClientError: An error occurred (404) when calling the HeadBucket operation: Not Found",
-         "unknown_database"),
+        ("ClientError: An error occurred (403) when calling the HeadBucket operation: Forbidden", "auth_failed"),
+        ("ClientError: An error occurred (404) when calling the HeadBucket operation: Not Found", "unknown_database"),
         ("ConnectTimeoutError: Connect timeout on endpoint URL", "timeout"),
         ("EndpointConnectionError: Could not connect to the endpoint URL", "unreachable"),
         ("NoBrokersAvailable: NoBrokersAvailable", "unreachable"),

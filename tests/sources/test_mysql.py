@@ -65,7 +65,11 @@ CUSTOMERS, ORDERS, LINES = 50, 200, 30
 
 def source(database: str, **overrides: object) -> MySQLSource:
     values: dict[str, object] = {
-        "type": "mysql", "host": MYSQL_HOST, "port": MYSQL_PORT, "user": MYSQL_USER, "database": database,
+        "type": "mysql",
+        "host": MYSQL_HOST,
+        "port": MYSQL_PORT,
+        "user": MYSQL_USER,
+        "database": database,
         "connect_timeout_s": 3,
     }
     values.update(overrides)
@@ -92,8 +96,7 @@ def shop(mysql_database: str) -> str:
             [(f"c{i}@example.org", f"customer {i}") for i in range(CUSTOMERS)],
         )
         cursor.executemany(
-            "INSERT INTO orders (region, order_no, customer_id, total, placed_at)"
-            " VALUES (%s, %s, %s, %s, NOW())",
+            "INSERT INTO orders (region, order_no, customer_id, total, placed_at) VALUES (%s, %s, %s, %s, NOW())",
             [("EU" if i % 2 else "US", i, 1 + i % CUSTOMERS, i * 3.5) for i in range(ORDERS)],
         )
         cursor.executemany(
@@ -114,7 +117,12 @@ def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
     assert catalog.server_version and catalog.server_version[0].isdigit()
     assert catalog.schemas == [shop]
     assert [t.name for t in catalog.tables] == [
-        "big_orders", "customers", "order_lines", "orders", "payments", "tmp_scratch",
+        "big_orders",
+        "customers",
+        "order_lines",
+        "orders",
+        "payments",
+        "tmp_scratch",
     ]
 
     customers = catalog.table(f"{shop}.customers")
@@ -146,9 +154,7 @@ def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
         ("placed_at", "datetime", False),
     ]
     assert orders.primary_key == ("region", "order_no")
-    assert orders.foreign_keys == (
-        ForeignKey("fk_orders_customer", ("customer_id",), shop, "customers", ("id",)),
-    )
+    assert orders.foreign_keys == (ForeignKey("fk_orders_customer", ("customer_id",), shop, "customers", ("id",)),)
     assert orders.unique_constraints == ()  # the json_valid CHECK constraint is not a key
     assert orders.indexes == (Index("ix_orders_customer_placed", ("customer_id", "placed_at"), unique=False),)
 
@@ -163,9 +169,7 @@ def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
 
     payments = catalog.table(f"{shop}.payments")
     assert payments is not None
-    assert payments.foreign_keys == (
-        ForeignKey("fk_payments_customer", ("customer_id",), shop, "customers", ("id",)),
-    )
+    assert payments.foreign_keys == (ForeignKey("fk_payments_customer", ("customer_id",), shop, "customers", ("id",)),)
     # No index covered customer_id, so the server created one named after the foreign key.
     assert payments.indexes == (Index("fk_payments_customer", ("customer_id",), unique=False),)
 
@@ -236,9 +240,7 @@ def test_five_hundred_tables_with_keys_and_indexes(mysql_database: str) -> None:
     assert catalog.column_count == 1 + 500 * 4
     last = catalog.table(f"{mysql_database}.t499")
     assert last is not None
-    assert last.foreign_keys == (
-        ForeignKey("fk_t499_parent", ("parent_id",), mysql_database, "parent", ("id",)),
-    )
+    assert last.foreign_keys == (ForeignKey("fk_t499_parent", ("parent_id",), mysql_database, "parent", ("id",)),)
     assert last.indexes == (Index("ix_parent_code", ("parent_id", "code")),)
 
 

@@ -22,8 +22,13 @@ USERS, SESSIONS, SESSIONS_WITH_TTL, COUNTERS, PRICES, CARTS = 120, 40, 12, 30, 1
 
 
 def source(db: int, **overrides: object) -> RedisSource:
-    values: dict[str, object] = {"type": "redis", "host": REDIS_HOST, "port": REDIS_PORT, "db": db,
-                                 "connect_timeout_s": 3}
+    values: dict[str, object] = {
+        "type": "redis",
+        "host": REDIS_HOST,
+        "port": REDIS_PORT,
+        "db": db,
+        "connect_timeout_s": 3,
+    }
     values.update(overrides)
     return RedisSource(**values)  # type: ignore[arg-type]
 
@@ -87,7 +92,18 @@ def test_id_like_segments_become_wildcards(key: str, pattern: str) -> None:
 
 
 NAMES = [
-    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar",
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "oscar",
 ]
 
 
@@ -100,7 +116,8 @@ def test_segments_with_many_literal_values_collapse_and_few_stay() -> None:
     assert coarser["status:closed"] == "status:closed"
     assert coarser["user:*:profile"] == "user:*:profile"
     assert collapse_variable_segments(["user:alice:cart", "user:bob:cart"]) == {
-        "user:alice:cart": "user:alice:cart", "user:bob:cart": "user:bob:cart",
+        "user:alice:cart": "user:alice:cart",
+        "user:bob:cart": "user:bob:cart",
     }
 
 
@@ -189,9 +206,7 @@ def sampled_keys(comment: str | None) -> int:
     return int(comment.split()[1])
 
 
-def test_a_partial_sample_estimates_counts_from_the_keyspace_size(
-    redis_db: int, many_keys: tuple[int, int]
-) -> None:
+def test_a_partial_sample_estimates_counts_from_the_keyspace_size(redis_db: int, many_keys: tuple[int, int]) -> None:
     items, orders = many_keys
     catalog = RedisScanner().scan("cache", source(redis_db, sample_size=600))
 
@@ -229,8 +244,9 @@ def test_exact_row_counts_visit_every_key(redis_db: int, many_keys: tuple[int, i
 
 
 def test_include_then_exclude_filters_patterns(redis_db: int, shop_keys: None) -> None:
-    config = source(redis_db, include=PatternSet(tables=["^(user|session|cart):"]),
-                    exclude=PatternSet(tables=["^session:"]))
+    config = source(
+        redis_db, include=PatternSet(tables=["^(user|session|cart):"]), exclude=PatternSet(tables=["^session:"])
+    )
     catalog = RedisScanner().scan("cache", config)
 
     assert [t.name for t in catalog.tables] == ["cart:*", "cart:* (list)", "user:*:profile"]
@@ -292,9 +308,23 @@ def password_server(tmp_path: Path) -> Iterator[int]:
         pytest.skip(f"{REDIS_SERVER} is not installed")
     port = _free_port()
     process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--requirepass", "right",
-         "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--requirepass",
+            "right",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
@@ -312,9 +342,7 @@ def password_server(tmp_path: Path) -> Iterator[int]:
         process.wait(timeout=10)
 
 
-def test_wrong_password_fails_auth_without_revealing_it(
-    password_server: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_wrong_password_fails_auth_without_revealing_it(password_server: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPS_T_REDIS_PASSWORD", "not-the-password")
     config = source(0, host="127.0.0.1", port=password_server, password="env:OPS_T_REDIS_PASSWORD")
 
