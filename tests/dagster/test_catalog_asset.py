@@ -1,3 +1,4 @@
+import sqlite3
 from pathlib import Path
 
 import dagster as dg
@@ -122,3 +123,26 @@ def test_exact_row_counts_on_request(tmp_path, pg_database, warehouse, store_fil
         event = instance.get_latest_materialization_event(dg.AssetKey(["catalog", "wh", "public", "customers"]))
         assert event.asset_materialization.metadata["dagster/row_count"].value == 35
         assert event.asset_materialization.metadata["row_count_exact"].value is True
+
+
+def test_one_entity_across_sources_whatever_the_naming_style(tmp_path, pg_database, warehouse, store_file) -> None:
+    lake = tmp_path / "lake.db"
+    with sqlite3.connect(lake) as conn:
+        conn.execute("CREATE TABLE invoice_line (id INTEGER PRIMARY KEY)")
+    conn.close()
+    config = write_config(
+        tmp_path / "ops.yaml",
+        {"wh": pg_source(pg_database), "lake": {"type": "sqlite", "path": str(lake)}},
+        resolvers=[SNAKE_CASE_RESOLVER],
+        catalog={"default_resolver": "canonical"},
+    )
+    with dg.instance_for_test() as instance:
+        assert scan(instance, "wh", config, store_file).success
+        assert scan(instance, "lake", config, store_file).success
+    engine = open_store(store_file)
+    entities = {
+        (source, t.name): t.entity_name
+        for source in ("wh", "lake")
+        for t in catalog_store.load_catalog(engine, catalog_store.latest_completed(engine, source)).tables
+    }
+    assert entities[("wh", "InvoiceLine")] == entities[("lake", "invoice_line")] == "invoice_line"
