@@ -6,13 +6,15 @@ Each object turns into a JSON-ready dict and back, which is how the ops store ke
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 TableKind = Literal["table", "view", "materialized_view", "foreign_table", "key_pattern"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     name: str
     data_type: str
@@ -21,7 +23,7 @@ class Column:
     comment: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForeignKey:
     name: str
     columns: tuple[str, ...]
@@ -30,20 +32,20 @@ class ForeignKey:
     target_columns: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UniqueConstraint:
     name: str
     columns: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Index:
     name: str
     columns: tuple[str, ...]
     unique: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     schema: str
     name: str
@@ -65,43 +67,62 @@ class Table:
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def definition(self) -> dict[str, Any]:
+        """The table's shape as JSON-ready data: everything a scan finds except its per-scan values
+        (row count, entity name), so an unchanged table has the same definition scan after scan."""
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "kind": self.kind,
+            "comment": self.comment,
+            "columns": [[c.name, c.data_type, c.nullable, c.default, c.comment] for c in self.columns],
+            "primary_key": list(self.primary_key),
+            "foreign_keys": [
+                [fk.name, list(fk.columns), fk.target_schema, fk.target_table, list(fk.target_columns)]
+                for fk in self.foreign_keys
+            ],
+            "unique_constraints": [[u.name, list(u.columns)] for u in self.unique_constraints],
+            "indexes": [[i.name, list(i.columns), i.unique] for i in self.indexes],
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Table:
+    def from_definition(
+        cls,
+        data: dict[str, Any],
+        *,
+        row_count: int | None = None,
+        row_count_exact: bool = False,
+        entity_name: str | None = None,
+    ) -> Table:
         return cls(
             schema=data["schema"],
             name=data["name"],
-            kind=data.get("kind", "table"),
-            columns=tuple(Column(**c) for c in data.get("columns", ())),
-            primary_key=tuple(data.get("primary_key", ())),
+            kind=data["kind"],
+            comment=data["comment"],
+            columns=tuple(Column(*c) for c in data["columns"]),
+            primary_key=tuple(data["primary_key"]),
             foreign_keys=tuple(
-                ForeignKey(
-                    name=fk["name"],
-                    columns=tuple(fk["columns"]),
-                    target_schema=fk["target_schema"],
-                    target_table=fk["target_table"],
-                    target_columns=tuple(fk["target_columns"]),
-                )
-                for fk in data.get("foreign_keys", ())
+                ForeignKey(name, tuple(cols), target_schema, target_table, tuple(target_cols))
+                for name, cols, target_schema, target_table, target_cols in data["foreign_keys"]
             ),
-            unique_constraints=tuple(
-                UniqueConstraint(name=u["name"], columns=tuple(u["columns"]))
-                for u in data.get("unique_constraints", ())
-            ),
-            indexes=tuple(
-                Index(name=i["name"], columns=tuple(i["columns"]), unique=i.get("unique", False))
-                for i in data.get("indexes", ())
-            ),
-            row_count=data.get("row_count"),
-            row_count_exact=data.get("row_count_exact", False),
-            comment=data.get("comment"),
-            entity_name=data.get("entity_name"),
+            unique_constraints=tuple(UniqueConstraint(name, tuple(cols)) for name, cols in data["unique_constraints"]),
+            indexes=tuple(Index(name, tuple(cols), unique) for name, cols, unique in data["indexes"]),
+            row_count=row_count,
+            row_count_exact=row_count_exact,
+            entity_name=entity_name,
         )
 
 
-@dataclass(frozen=True)
+def definition_json(definition: dict[str, Any]) -> str:
+    return json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
+
+
+def definition_hash(encoded: str) -> str:
+    """Content address of a table definition: equal hashes mean no schema difference between two scans."""
+    return hashlib.sha1(encoded.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """One complete scan of one source."""
 

@@ -6,16 +6,18 @@ point leaves the previous completed snapshot as the latest good one.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
-from ops_pipeline.core.catalog import Catalog, Table
+from ops_pipeline.core.catalog import Catalog, Table, definition_hash, definition_json
 from ops_pipeline.core.drift import CatalogVersion, SchemaChange, diff_catalogs, next_version
-from ops_pipeline.store.tables import catalog_snapshots, catalog_tables, schema_changes
+from ops_pipeline.store.tables import catalog_definitions, catalog_snapshots, catalog_tables, schema_changes
 
 
 class SnapshotStateError(RuntimeError):
@@ -108,19 +110,23 @@ def mark_failed(engine: sa.Engine, snapshot_id: int, error: str) -> None:
 
 
 def complete_snapshot(engine: sa.Engine, snapshot_id: int, catalog: Catalog) -> CompletedScan:
-    """Write the scanned tables and the drift from the previous completed snapshot, in one transaction."""
+    """Write the scanned tables and the drift from the previous completed snapshot, in one transaction.
+
+    Definitions are stored by content hash, so only tables whose shape changed are encoded, stored and diffed.
+    """
+    encoded = {t.qualified_name: definition_json(t.definition()) for t in catalog.tables}
+    hashes = {name: definition_hash(text) for name, text in encoded.items()}
     with engine.begin() as conn:
         _serialise_per_source(conn, catalog.source)
         snapshot = _snapshot(conn.execute(_by_id(snapshot_id)).one())
         if snapshot.status != "scanning":
             raise SnapshotStateError(f"snapshot {snapshot_id} is {snapshot.status}; expected scanning")
         previous = _latest_completed(conn, catalog.source)
-        previous_catalog = _load_catalog(conn, previous) if previous else None
-        changes = diff_catalogs(previous_catalog, catalog)
-        version = next_version(
-            CatalogVersion.parse(previous.version) if previous and previous.version else None, changes
-        )
-        _insert_tables(conn, snapshot_id, catalog.tables)
+        changes = _drift(conn, previous, catalog, hashes) if previous else []
+        parent = CatalogVersion.parse(previous.version) if previous and previous.version else None
+        version = next_version(parent, changes)
+        _insert_definitions(conn, encoded, hashes)
+        _insert_tables(conn, snapshot_id, catalog.tables, hashes)
         _insert_changes(conn, snapshot_id, catalog.source, changes)
         finished = _now()
         conn.execute(
@@ -140,6 +146,24 @@ def complete_snapshot(engine: sa.Engine, snapshot_id: int, catalog: Catalog) -> 
         )
         completed = _snapshot(conn.execute(_by_id(snapshot_id)).one())
     return CompletedScan(completed, catalog, previous, changes)
+
+
+def _drift(conn: sa.Connection, previous: Snapshot, catalog: Catalog, hashes: dict[str, str]) -> list[SchemaChange]:
+    """Diff only the tables whose definition hash differs: equal hashes cannot hold a schema change."""
+    before = {
+        _qualified(r.schema_name, r.table_name): r.definition_hash
+        for r in conn.execute(
+            sa.select(catalog_tables.c.schema_name, catalog_tables.c.table_name, catalog_tables.c.definition_hash)
+            .where(catalog_tables.c.snapshot_id == previous.id)
+        )
+    }
+    differing = {name for name in before.keys() | hashes.keys() if before.get(name) != hashes.get(name)}
+    if not differing:
+        return []
+    old_definitions = _definitions(conn, {before[n] for n in differing if n in before})
+    old_tables = tuple(Table.from_definition(old_definitions[before[n]]) for n in sorted(differing) if n in before)
+    new_tables = tuple(t for t in catalog.tables if t.qualified_name in differing)
+    return diff_catalogs(replace(catalog, tables=old_tables), replace(catalog, tables=new_tables))
 
 
 def get_snapshot(engine: sa.Engine, snapshot_id: int) -> Snapshot:
@@ -216,15 +240,46 @@ def _latest_completed(conn: sa.Connection, source: str) -> Snapshot | None:
 
 def _load_catalog(conn: sa.Connection, snapshot: Snapshot) -> Catalog:
     rows = conn.execute(
-        sa.select(catalog_tables.c.definition)
+        sa.select(
+            catalog_tables.c.definition_hash,
+            catalog_tables.c.row_count,
+            catalog_tables.c.row_count_exact,
+            catalog_tables.c.entity_name,
+        )
         .where(catalog_tables.c.snapshot_id == snapshot.id)
         .order_by(catalog_tables.c.schema_name, catalog_tables.c.table_name)
+    ).all()
+    definitions = _definitions(conn, {r.definition_hash for r in rows})
+    tables = tuple(
+        Table.from_definition(
+            definitions[r.definition_hash],
+            row_count=r.row_count,
+            row_count_exact=r.row_count_exact,
+            entity_name=r.entity_name,
+        )
+        for r in rows
     )
-    tables = tuple(Table.from_dict(r.definition) for r in rows)
     return Catalog(snapshot.source, snapshot.source_type, snapshot.server_version, tables)
 
 
-def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table]) -> None:
+def _definitions(conn: sa.Connection, hashes: set[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(hashes)):
+        query = sa.select(catalog_definitions).where(catalog_definitions.c.hash.in_(chunk))
+        found.update((r.hash, json.loads(r.definition)) for r in conn.execute(query))
+    return found
+
+
+def _insert_definitions(conn: sa.Connection, encoded: dict[str, str], hashes: dict[str, str]) -> None:
+    wanted = {hashes[name]: text for name, text in encoded.items()}
+    for chunk in _chunks(sorted(wanted)):
+        known = conn.execute(sa.select(catalog_definitions.c.hash).where(catalog_definitions.c.hash.in_(chunk)))
+        missing = set(chunk) - set(known.scalars())
+        if missing:
+            conn.execute(catalog_definitions.insert(), [{"hash": h, "definition": wanted[h]} for h in sorted(missing)])
+
+
+def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table], hashes: dict[str, str]) -> None:
     if not tables:
         return
     conn.execute(
@@ -238,11 +293,19 @@ def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table
                 "entity_name": t.entity_name,
                 "row_count": t.row_count,
                 "row_count_exact": t.row_count_exact,
-                "definition": t.to_dict(),
+                "definition_hash": hashes[t.qualified_name],
             }
             for t in tables
         ],
     )
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _qualified(schema: str, table: str) -> str:
+    return f"{schema}.{table}" if schema else table
 
 
 def _insert_changes(conn: sa.Connection, snapshot_id: int, source: str, changes: Sequence[SchemaChange]) -> None:

@@ -40,6 +40,14 @@ catalog_snapshots = sa.Table(
     sa.Index(None, "source", "status", "id"),
 )
 
+# Table definitions by content hash: a rescan that finds a table unchanged stores nothing new for it.
+catalog_definitions = sa.Table(
+    "catalog_definitions",
+    metadata,
+    sa.Column("hash", sa.String(40), primary_key=True),
+    sa.Column("definition", sa.Text, nullable=False),
+)
+
 catalog_tables = sa.Table(
     "catalog_tables",
     metadata,
@@ -51,7 +59,7 @@ catalog_tables = sa.Table(
     sa.Column("entity_name", sa.String(500)),
     sa.Column("row_count", sa.BigInteger),
     sa.Column("row_count_exact", sa.Boolean, nullable=False, default=False),
-    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("definition_hash", sa.String(40), sa.ForeignKey("catalog_definitions.hash"), nullable=False),
     sa.UniqueConstraint("snapshot_id", "schema_name", "table_name"),
 )
 
@@ -68,4 +76,70 @@ schema_changes = sa.Table(
     sa.Column("classification", sa.String(20), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Index(None, "snapshot_id"),
+)
+
+RUN_STATUSES = ("queued", "running", "success", "failure", "canceled")
+
+workflow_runs = sa.Table(
+    "workflow_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workflow", sa.String(300), nullable=False),
+    sa.Column("run_id", sa.String(200), nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),  # dagster | external
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("duration_ms", sa.Float),
+    sa.Column("inputs", sa.JSON),
+    sa.Column("outputs", sa.JSON),
+    sa.Column("tags", sa.JSON),
+    sa.Column("step_summary", sa.JSON),
+    sa.Column("failure_message", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("workflow", "run_id"),
+    sa.CheckConstraint("status IN ('queued', 'running', 'success', 'failure', 'canceled')", name="status"),
+    sa.Index(None, "workflow", "created_at"),
+)
+
+ingestion_cursors = sa.Table(
+    "ingestion_cursors",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+insight_signals = sa.Table(
+    "insight_signals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("detector", sa.String(200), nullable=False),
+    sa.Column("metric", sa.String(300), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("series_key", sa.String(1000), nullable=False),
+    sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("partition_date", sa.String(10), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("direction", sa.String(10), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("hint", sa.Text, nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),  # batch | probe
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("detector", "series_key", "ts"),
+    sa.Index(None, "partition_date"),
+    sa.Index(None, "metric", "ts"),
+)
+
+detector_states = sa.Table(
+    "detector_states",
+    metadata,
+    sa.Column("detector", sa.String(200), primary_key=True),
+    sa.Column("series_key", sa.String(1000), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("last_ts", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

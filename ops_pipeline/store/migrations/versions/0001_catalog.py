@@ -1,4 +1,4 @@
-"""Catalog snapshots, scanned tables and schema changes.
+"""Catalog snapshots, scanned tables with content-addressed definitions, and schema changes.
 
 Revision ID: 0001_catalog
 Revises:
@@ -43,6 +43,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_catalog_snapshots_source_status_id", "catalog_snapshots", ["source", "status", "id"])
     op.create_table(
+        "catalog_definitions",
+        sa.Column("hash", sa.String(40)),
+        sa.Column("definition", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("hash", name="pk_catalog_definitions"),
+    )
+    op.create_table(
         "catalog_tables",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("snapshot_id", sa.Integer, nullable=False),
@@ -52,8 +58,12 @@ def upgrade() -> None:
         sa.Column("entity_name", sa.String(500)),
         sa.Column("row_count", sa.BigInteger),
         sa.Column("row_count_exact", sa.Boolean, nullable=False),
-        sa.Column("definition", sa.JSON, nullable=False),
+        sa.Column("definition_hash", sa.String(40), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_catalog_tables"),
+        sa.ForeignKeyConstraint(
+            ["definition_hash"], ["catalog_definitions.hash"],
+            name="fk_catalog_tables_definition_hash_catalog_definitions",
+        ),
         sa.ForeignKeyConstraint(
             ["snapshot_id"],
             ["catalog_snapshots.id"],
@@ -92,5 +102,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("schema_changes")
     op.drop_table("catalog_tables")
+    op.drop_table("catalog_definitions")
     op.drop_index("ix_catalog_snapshots_source_status_id", table_name="catalog_snapshots")
     op.drop_table("catalog_snapshots")

@@ -1,0 +1,29 @@
+"""Metrics sources for the insight engine: time series from Prometheus or from a recorded CSV/Parquet file.
+
+No Dagster here. Every source answers `query_range(query, start, end, step)` with `MetricSeries` on the step
+grid (NaN where a series has no value), and fails with a `MetricsError` whose `kind` says what went wrong;
+no source ever makes data up on failure.
+"""
+
+from __future__ import annotations
+
+from ops_pipeline.metrics.prometheus import PrometheusSource
+from ops_pipeline.metrics.recorded import RecordedMetricsSource, append_points
+from ops_pipeline.metrics.selector import LabelMatcher, Selector, SelectorError, parse_selector
+from ops_pipeline.metrics.series import MetricsError, MetricSeries, align, format_series_key
+from ops_pipeline.metrics.source import MetricsSource
+
+__all__ = [
+    "LabelMatcher",
+    "MetricSeries",
+    "MetricsError",
+    "MetricsSource",
+    "PrometheusSource",
+    "RecordedMetricsSource",
+    "Selector",
+    "SelectorError",
+    "align",
+    "append_points",
+    "format_series_key",
+    "parse_selector",
+]
