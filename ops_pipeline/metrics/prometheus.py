@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import requests
 
-from ops_pipeline.metrics.series import MetricsError, MetricSeries, grid
+from ops_pipeline.metrics.series import MetricSeries, MetricsError, grid
 from ops_pipeline.metrics.source import MetricsSource
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,13 @@ class PrometheusSource(MetricsSource):
         return version
 
     def _query_range(self, query: str, start: int, end: int, step: int) -> list[MetricSeries]:
-        params = {"query": query, "start": str(start), "end": str(end), "step": str(step), "timeout": f"{self.timeout_s:g}"}
+        params = {
+            "query": query,
+            "start": str(start),
+            "end": str(end),
+            "step": str(step),
+            "timeout": f"{self.timeout_s:g}",
+        }
         data = self._get("/api/v1/query_range", params)
         if not isinstance(data, dict):
             raise self._error("bad_data", "the answer's `data` is not an object")
@@ -106,7 +112,8 @@ class PrometheusSource(MetricsSource):
         if 200 <= status < 300:
             if payload is None:
                 raise self._error(
-                    "bad_data", f"{shown} answered HTTP {status} with a body that is not JSON: {_snippet(response.text)}"
+                    "bad_data",
+                    f"{shown} answered HTTP {status} with a body that is not JSON: {_snippet(response.text)}",
                 )
             if not isinstance(payload, dict) or payload.get("status") != "success":
                 raise self._error("bad_data", f"{shown} did not answer with status success: {_snippet(response.text)}")
@@ -120,7 +127,9 @@ class PrometheusSource(MetricsSource):
         if error_text is not None and error_type == "timeout":
             raise self._error("timeout", f"Prometheus gave up on the query: {error_text}")
         detail = error_text if error_text is not None else _snippet(response.text)
-        raise self._error("http_error", f"HTTP {status} {response.reason or ''} from {shown}: {detail}".replace("  ", " "))
+        raise self._error(
+            "http_error", f"HTTP {status} {response.reason or ''} from {shown}: {detail}".replace("  ", " ")
+        )
 
 
 def _prometheus_error(payload: Any) -> tuple[str | None, str | None]:
@@ -143,7 +152,9 @@ def _snippet(text: str) -> str:
     return text if len(text) <= BODY_SNIPPET else text[:BODY_SNIPPET] + "..."
 
 
-def parse_matrix(data: Mapping[str, Any], start: int, end: int, step: int, *, source: str | None = None) -> list[MetricSeries]:
+def parse_matrix(
+    data: Mapping[str, Any], start: int, end: int, step: int, *, source: str | None = None
+) -> list[MetricSeries]:
     """The `data` of a query_range answer as MetricSeries on the grid start..end by step (NaN where absent)."""
 
     def bad(detail: str) -> MetricsError:

@@ -85,7 +85,9 @@ class LabelMatcher:
             try:
                 object.__setattr__(self, "_regex", compile_anchored(self.value))
             except re.error as error:
-                raise ValueError(f"invalid regular expression {self.value!r} for label {self.name!r}: {error}") from None
+                raise ValueError(
+                    f"invalid regular expression {self.value!r} for label {self.name!r}: {error.msg}"
+                ) from None
 
     def matches(self, value: str) -> bool:
         if self.op == "=":
@@ -232,7 +234,9 @@ class _Parser:
             try:
                 regex = compile_anchored(value)
             except re.error as error:
-                raise self.fail(f"invalid regular expression {value!r} for label {name!r}: {error}", value_at) from None
+                raise self.fail(
+                    f"invalid regular expression {value!r} for label {name!r}: {error.msg}", value_at
+                ) from None
         return LabelMatcher(name, op, value, regex)
 
     def parse_string(self) -> str:

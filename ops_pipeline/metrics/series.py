@@ -96,9 +96,7 @@ class MetricSeries:
         object.__setattr__(self, "values", values)
 
     @classmethod
-    def from_labels(
-        cls, metric: str, labels: Mapping[str, str], timestamps: Any, values: Any
-    ) -> MetricSeries:
+    def from_labels(cls, metric: str, labels: Mapping[str, str], timestamps: Any, values: Any) -> MetricSeries:
         return cls(metric, tuple(labels.items()), np.asarray(timestamps), np.asarray(values))
 
     @property

@@ -11,7 +11,7 @@ import math
 from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
 
-from ops_pipeline.metrics.series import MetricsError, MetricSeries
+from ops_pipeline.metrics.series import MetricSeries, MetricsError
 
 MAX_POINTS_PER_SERIES = 11_000  # Prometheus' own limit for one range query
 

@@ -356,3 +356,10 @@ def test_query_that_runs_past_query_timeout_fails_as_timeout(shop: str) -> None:
         blocker.close()
     assert failure.value.kind == "timeout"
     assert "no answer within 1 s" in str(failure.value)
+
+
+def test_names_and_comments_with_control_characters_are_read_exactly(mysql_database: str) -> None:
+    run(mysql_database, "CREATE TABLE odd (id INT PRIMARY KEY COMMENT 'unit\x1fsep', v TEXT COMMENT 'rec\x1esep')")
+    odd = MySQLScanner().scan("odd", source(mysql_database)).table(f"{mysql_database}.odd")
+    assert odd is not None
+    assert [(c.name, c.comment) for c in odd.columns] == [("id", "unit\x1fsep"), ("v", "rec\x1esep")]
