@@ -1,0 +1,185 @@
+"""The run history asset: every Dagster run of this instance, read incrementally from run storage, next to
+the runs external workflows report. A refresh reads only runs updated since the stored cursor."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+
+from ops_pipeline.core.runs import RunRecord, RunStatus
+from ops_pipeline.resources.ops_store import OpsStoreResource
+from ops_pipeline.store import runs as run_store
+from ops_pipeline.store.cursors import read_cursor, write_cursor
+
+CURSOR = "dagster_run_storage"
+BATCH = 500
+MAX_WORKFLOW_NAME = 300
+
+DAGSTER_STATUSES: dict[dg.DagsterRunStatus, RunStatus] = {
+    dg.DagsterRunStatus.QUEUED: "queued",
+    dg.DagsterRunStatus.NOT_STARTED: "queued",
+    dg.DagsterRunStatus.MANAGED: "queued",
+    dg.DagsterRunStatus.STARTING: "queued",
+    dg.DagsterRunStatus.STARTED: "running",
+    dg.DagsterRunStatus.CANCELING: "running",
+    dg.DagsterRunStatus.SUCCESS: "success",
+    dg.DagsterRunStatus.FAILURE: "failure",
+    dg.DagsterRunStatus.CANCELED: "canceled",
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    ingested: int
+    cursor: str | None
+
+
+def ingest_dagster_runs(instance: dg.DagsterInstance, engine: sa.Engine, batch: int = BATCH) -> IngestResult:
+    """Upsert every run updated since the cursor; the cursor moves in the same transaction as the rows."""
+    ingested = 0
+    with engine.connect() as conn:
+        cursor = read_cursor(conn, CURSOR)
+    while True:
+        after_ts, after_id = _parse_cursor(cursor)
+        # updated_after is strict; step back a microsecond and drop what the cursor already covers, so runs
+        # updated in the same microsecond as the last one are not skipped.
+        since = datetime.fromtimestamp(after_ts, UTC) - timedelta(microseconds=1) if after_ts else None
+        page = instance.get_run_records(
+            filters=dg.RunsFilter(updated_after=since) if since else None,
+            order_by="update_timestamp",
+            ascending=True,
+            limit=batch,
+        )
+        fresh = [r for r in page if (_timestamp(r.update_timestamp), r.storage_id) > (after_ts, after_id)]
+        if not fresh:
+            return IngestResult(ingested, cursor)
+        last = fresh[-1]
+        cursor = json.dumps({"ts": _timestamp(last.update_timestamp), "id": last.storage_id})
+        with engine.begin() as conn:
+            run_store.upsert_runs(conn, [to_run_record(instance, r) for r in fresh])
+            write_cursor(conn, CURSOR, cursor)
+        ingested += len(fresh)
+        if len(page) < batch:
+            return IngestResult(ingested, cursor)
+
+
+def _parse_cursor(cursor: str | None) -> tuple[float, int]:
+    if not cursor:
+        return 0.0, 0
+    data = json.loads(cursor)
+    return float(data["ts"]), int(data["id"])
+
+
+def _timestamp(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def to_run_record(instance: dg.DagsterInstance, record: Any) -> RunRecord:
+    run: dg.DagsterRun = record.dagster_run
+    status = DAGSTER_STATUSES.get(run.status, "queued")
+    start, end = record.start_time, record.end_time
+    finished = status in ("success", "failure", "canceled")
+    return RunRecord(
+        workflow=workflow_name(run),
+        run_id=run.run_id,
+        origin="dagster",
+        status=status,
+        created_at=_utc(record.create_timestamp),
+        started_at=datetime.fromtimestamp(start, UTC) if start else None,
+        ended_at=datetime.fromtimestamp(end, UTC) if end else None,
+        duration_ms=(end - start) * 1000.0 if start and end else None,
+        inputs=_json_safe(run.run_config),
+        outputs=None,
+        tags=dict(run.tags),
+        step_summary=_step_summary(instance, run.run_id) if finished else None,
+        failure_message=_failure_message(instance, run.run_id) if status == "failure" else None,
+    )
+
+
+def workflow_name(run: dg.DagsterRun) -> str:
+    """The job name; for Dagster's implicit asset job, the assets it materialized."""
+    if run.job_name.startswith("__ASSET_JOB") and run.asset_selection:
+        keys = sorted(k.to_user_string() for k in run.asset_selection)
+        return ("assets: " + ", ".join(keys))[:MAX_WORKFLOW_NAME]
+    return run.job_name[:MAX_WORKFLOW_NAME]
+
+
+def _step_summary(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
+    steps = [
+        {
+            "step": s.step_key,
+            "status": s.status.value if s.status else "unknown",
+            "duration_s": round(s.end_time - s.start_time, 3) if s.start_time and s.end_time else None,
+            "attempts": s.attempts,
+        }
+        for s in instance.get_run_step_stats(run_id)
+    ]
+    by_status: dict[str, int] = {}
+    for step in steps:
+        key = str(step["status"])
+        by_status[key] = by_status.get(key, 0) + 1
+    return {"steps": len(steps), "by_status": by_status, "first": steps[:50]}
+
+
+def _failure_message(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    failures = instance.all_logs(run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE})
+    messages = []
+    for entry in failures:
+        event = entry.dagster_event
+        error = event.step_failure_data.error if event and event.step_failure_data else None
+        messages.append(f"{entry.step_key}: {error.message.strip()}" if error else entry.message)
+    return "\n".join(messages)[:4000] or None
+
+
+def _json_safe(value: Any) -> dict[str, Any] | None:
+    try:
+        return json.loads(json.dumps(value, default=str)) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dg.asset(group_name="insights", kinds={"history"})
+def run_history(context: dg.AssetExecutionContext, ops_store: OpsStoreResource) -> dg.MaterializeResult:
+    """Every run of every workflow: this instance's Dagster runs and the runs external workflows report."""
+    engine = ops_store.engine()
+    result = ingest_dagster_runs(context.instance, engine)
+    context.log.info(f"ingested {result.ingested} new or updated Dagster runs")
+    return dg.MaterializeResult(metadata=history_metadata(engine, result.ingested))
+
+
+def history_metadata(engine: sa.Engine, ingested: int) -> dict[str, Any]:
+    stats = run_store.workflow_stats(engine)
+    finished = sum(s.runs for s in stats)
+    failures = sum(s.failures for s in stats)
+    return {
+        "dagster/row_count": run_store.count_runs(engine),
+        "ingested_this_refresh": ingested,
+        "workflows": len(stats),
+        "finished_runs": finished,
+        "failure_rate": round(failures / finished, 4) if finished else 0.0,
+        "slowest_workflows": dg.MetadataValue.md(_slowest_markdown(stats)),
+        "failing_workflows": dg.MetadataValue.md(_failing_markdown(stats)),
+    }
+
+
+def _slowest_markdown(stats: Sequence[run_store.WorkflowStats], top: int = 10) -> str:
+    timed = sorted((s for s in stats if s.mean_duration_ms is not None), key=lambda s: -(s.mean_duration_ms or 0))
+    rows = [
+        f"| {s.workflow} | {s.runs} | {(s.mean_duration_ms or 0) / 1000:.2f} | {(s.max_duration_ms or 0) / 1000:.2f} |"
+        for s in timed[:top]
+    ]
+    return "\n".join(["| workflow | runs | mean s | max s |", "|---|---|---|---|", *rows]) if rows else "No runs yet."
+
+
+def _failing_markdown(stats: Sequence[run_store.WorkflowStats], top: int = 10) -> str:
+    failing = sorted((s for s in stats if s.failures), key=lambda s: (-s.failure_rate, s.workflow))
+    rows = [f"| {s.workflow} | {s.failures} / {s.runs} | {s.failure_rate:.1%} |" for s in failing[:top]]
+    return "\n".join(["| workflow | failed | rate |", "|---|---|---|", *rows]) if rows else "No failures."
