@@ -5,14 +5,18 @@ resolver). Everything that runs work goes through Dagster: scans are `dagster as
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
+from ops_pipeline import run_history
 from ops_pipeline.core.drift import changes_markdown
 from ops_pipeline.core.resolver import simulate, simulation_markdown
+from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.core.secrets import SecretError
 from ops_pipeline.settings import ConfigError, OpsSettings, load_settings
 from ops_pipeline.sources.base import SourceError
@@ -29,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
-    except (ConfigError, SourceError, SecretError, StoreError, LookupError) as error:
+    except (ConfigError, SourceError, SecretError, StoreError, LookupError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -72,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     simulate_parser.add_argument("resolver")
     simulate_parser.add_argument("entities", nargs="+")
     simulate_parser.set_defaults(handler=_resolver_simulate)
+
+    _add_run_commands(commands)
 
     store = commands.add_parser("store", help="the ops store")
     store.add_argument("action", choices=["upgrade"])
@@ -152,6 +158,77 @@ def _catalog_changes(args: argparse.Namespace) -> int:
 def _resolver_simulate(args: argparse.Namespace) -> int:
     spec = _settings(args).resolver(args.resolver)
     print(simulation_markdown(simulate(spec, args.entities)))
+    return 0
+
+
+def _add_run_commands(commands: argparse._SubParsersAction) -> None:
+    runs = commands.add_parser("runs", help="the run history: report external runs, read the history")
+    run_commands = runs.add_subparsers(dest="action", required=True)
+    log = run_commands.add_parser("log", help="record or update one run of an external workflow (idempotent)")
+    log.add_argument("workflow")
+    log.add_argument("run_id")
+    log.add_argument("status", help="queued, running, success, failure, canceled (or an alias such as completed)")
+    log.add_argument("--inputs", type=_json_object, help="JSON object")
+    log.add_argument("--outputs", type=_json_object, help="JSON object")
+    log.add_argument("--duration-ms", type=float)
+    log.add_argument("--started-at", type=_timestamp, help="ISO-8601 with timezone")
+    log.add_argument("--ended-at", type=_timestamp, help="ISO-8601 with timezone")
+    log.add_argument("--failure-message")
+    log.set_defaults(handler=_runs_log)
+    listing = run_commands.add_parser("list", help="one workflow's runs, newest first")
+    listing.add_argument("workflow")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--page", type=int, default=1)
+    listing.set_defaults(handler=_runs_list)
+    run_commands.add_parser("latest", help="the newest run of every workflow").set_defaults(handler=_runs_latest)
+
+
+def _json_object(text: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
+
+
+def _runs_log(args: argparse.Namespace) -> int:
+    record = run_history.log_run(
+        args.workflow,
+        args.run_id,
+        args.status,
+        inputs=args.inputs,
+        outputs=args.outputs,
+        duration_ms=args.duration_ms,
+        started_at=args.started_at,
+        ended_at=args.ended_at,
+        failure_message=args.failure_message,
+    )
+    print(f"ok: {record.workflow} {record.run_id} {record.status}")
+    return 0
+
+
+def _print_runs(records: list[RunRecord]) -> None:
+    for r in records:
+        duration = "-" if r.duration_ms is None else f"{r.duration_ms / 1000:.2f}s"
+        print(f"{r.workflow}\t{r.run_id}\t{r.status}\t{r.origin}\t{r.created_at:%Y-%m-%d %H:%M:%S}\t{duration}")
+
+
+def _runs_list(args: argparse.Namespace) -> int:
+    _print_runs(run_history.runs_of(args.workflow, limit=args.limit, page=args.page))
+    return 0
+
+
+def _runs_latest(args: argparse.Namespace) -> int:
+    _print_runs(run_history.latest_runs())
     return 0
 
 

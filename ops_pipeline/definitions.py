@@ -9,30 +9,41 @@ from dagster._utils.schedules import is_valid_cron_string
 
 from ops_pipeline.assets.catalog import schema_catalog
 from ops_pipeline.assets.catalog_tables import catalog_table_specs
+from ops_pipeline.assets.run_history import run_history
 from ops_pipeline.jobs.catalog_rescan import build_rescan_schedule, catalog_scan_job
 from ops_pipeline.jobs.connection_check import check_source_connection
 from ops_pipeline.jobs.resolver_simulation import simulate_resolver
+from ops_pipeline.jobs.run_history_refresh import build_run_history_schedule, run_history_job
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.sensors.source_sync import build_source_sync_sensor
-from ops_pipeline.settings import ConfigError, config_path, load_settings
+from ops_pipeline.settings import ConfigError, OpsSettings, config_path, load_settings
 
 
 def build_definitions(settings_file: Path | None = None, database_url: str | None = None) -> dg.Definitions:
     settings_file = (settings_file or config_path()).resolve()
     settings = load_settings(settings_file)
     ops_store = OpsStoreResource(database_url=database_url)
+    return dg.Definitions(
+        assets=[schema_catalog, *catalog_table_specs(ops_store.engine()), run_history],
+        jobs=[catalog_scan_job, check_source_connection, simulate_resolver, run_history_job],
+        sensors=[build_source_sync_sensor(settings.catalog.sync_interval_s)],
+        schedules=_schedules(settings, settings_file),
+        resources={"ops_store": ops_store, "sources": SourceRegistry(config_path=str(settings_file))},
+    )
+
+
+def _schedules(settings: OpsSettings, settings_file: Path) -> list[dg.ScheduleDefinition]:
     schedules = []
     if settings.catalog.rescan_cron:
         _check_cron(settings.catalog.rescan_cron, f"{settings_file}: catalog.rescan_cron")
         schedules.append(build_rescan_schedule(settings.catalog.rescan_cron, settings.catalog.rescan_schedule_running))
-    return dg.Definitions(
-        assets=[schema_catalog, *catalog_table_specs(ops_store.engine())],
-        jobs=[catalog_scan_job, check_source_connection, simulate_resolver],
-        sensors=[build_source_sync_sensor(settings.catalog.sync_interval_s)],
-        schedules=schedules,
-        resources={"ops_store": ops_store, "sources": SourceRegistry(config_path=str(settings_file))},
-    )
+    if settings.run_history.refresh_cron:
+        _check_cron(settings.run_history.refresh_cron, f"{settings_file}: run_history.refresh_cron")
+        schedules.append(
+            build_run_history_schedule(settings.run_history.refresh_cron, settings.run_history.refresh_schedule_running)
+        )
+    return schedules
 
 
 def _check_cron(cron: str, where: str) -> None:

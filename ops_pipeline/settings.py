@@ -182,10 +182,16 @@ class CatalogSettings(StrictModel):
     sync_interval_s: int = Field(default=30, ge=5)
 
 
+class RunHistorySettings(StrictModel):
+    refresh_cron: str | None = Field(default=None, description="cron for refreshing the run_history asset")
+    refresh_schedule_running: bool = False
+
+
 class OpsSettings(StrictModel):
     sources: dict[str, SourceConfig] = {}
     resolvers: list[ResolverSpec] = []
     catalog: CatalogSettings = CatalogSettings()
+    run_history: RunHistorySettings = RunHistorySettings()
 
     @field_validator("sources")
     @classmethod

@@ -130,7 +130,10 @@ def _failure_message(instance: dg.DagsterInstance, run_id: str) -> str | None:
     messages = []
     for entry in failures:
         event = entry.dagster_event
-        error = event.step_failure_data.error if event and event.step_failure_data else None
+        is_step = event is not None and event.event_type == dg.DagsterEventType.STEP_FAILURE
+        error = event.step_failure_data.error if is_step and event else None
+        while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
+            error = error.cause
         messages.append(f"{entry.step_key}: {error.message.strip()}" if error else entry.message)
     return "\n".join(messages)[:4000] or None
 

@@ -114,6 +114,7 @@ HUBER_KAPPA = (
     + HUBER_C**2 * math.erfc(HUBER_C / math.sqrt(2.0))
 )
 _MAX_WINDOW = 1_000_000
+_RECOMPUTE_EVERY = 1024  # zscore: exact recompute of the window moments at least every this many points
 _PARALLEL_MIN_POINTS = 200_000  # below this a batch runs on one thread (no pool start-up, no lock)
 
 # Per-series state vector: header slots, then the value ring (zscore), the sorted window (robust zscore) and the
@@ -247,13 +248,13 @@ def _params(spec: DetectorSpec) -> _Params:
 # results. Each loop keeps the header in local variables (registers) and writes it back at the end.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _init_state(st: np.ndarray) -> None:
     st[:] = 0.0
     st[_H_LAST_SIGNAL] = np.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _exceeds(score: float, threshold: float, direction: int) -> bool:
     if direction == _DIR_BOTH:
         return abs(score) > threshold
@@ -262,7 +263,7 @@ def _exceeds(score: float, threshold: float, direction: int) -> bool:
     return score < -threshold
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _confirm(
     st: np.ndarray,
     eoff: int,
@@ -293,7 +294,7 @@ def _confirm(
     return signal, epos, ecount, last
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _ring_moments(st: np.ndarray, cnt: int) -> tuple[float, float]:
     """Exact (shifted two-pass) mean and sum of squared deviations of the value ring st[_HEADER:_HEADER+cnt]."""
     shift = st[_HEADER]
@@ -308,7 +309,7 @@ def _ring_moments(st: np.ndarray, cnt: int) -> tuple[float, float]:
     return mean, m2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run_zscore(
     st: np.ndarray,
     ts: np.ndarray,
@@ -335,6 +336,9 @@ def _run_zscore(
     since = int(st[_H_SINCE])
     lastx = st[_H_LASTX]
     run = int(st[_H_RUN])
+    inv_window = 1.0 / window
+    inv_dof = 1.0 / (cnt - 1) if cnt > 1 else 0.0
+    recompute_every = max(window, _RECOMPUTE_EVERY)
     for t in range(values.shape[0]):
         x = values[t]
         if not math.isfinite(x):
@@ -343,7 +347,7 @@ def _run_zscore(
             continue
         score = np.nan
         if nseen >= warmup and cnt >= 2 and run < cnt:
-            var = m2 / (cnt - 1)
+            var = m2 * inv_dof
             if var > 0.0:
                 sd = math.sqrt(var)
                 if sd < np.inf:
@@ -359,13 +363,15 @@ def _run_zscore(
             d = x - mean
             mean += d / cnt
             m2 += d * (x - mean)
+            inv_dof = 1.0 / (cnt - 1) if cnt > 1 else 0.0
         else:
             y = st[_HEADER + pos]
             st[_HEADER + pos] = x
-            new_mean = mean + (x - y) / window
-            new_m2 = m2 + (x - y) * ((x - new_mean) + (y - mean))
+            dxy = x - y
+            new_mean = mean + dxy * inv_window
+            new_m2 = m2 + dxy * ((x - new_mean) + (y - mean))
             since += 1
-            if since >= window or new_m2 < 1e-4 * m2 or not new_m2 < np.inf:
+            if since >= recompute_every or new_m2 < 1e-4 * m2 or not new_m2 < np.inf:
                 mean, m2 = _ring_moments(st, cnt)
                 since = 0
             else:
@@ -393,7 +399,7 @@ def _run_zscore(
     st[_H_RUN] = run
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _median_mad(st: np.ndarray, off: int, cnt: int) -> tuple[float, float]:
     """Median and MAD of the sorted values st[off:off+cnt]; the MAD by merging the distances outward."""
     h = cnt // 2
@@ -418,7 +424,7 @@ def _median_mad(st: np.ndarray, off: int, cnt: int) -> tuple[float, float]:
     return med, mad
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run_robust_zscore(
     st: np.ndarray,
     ts: np.ndarray,
@@ -496,7 +502,7 @@ def _run_robust_zscore(
     st[_H_POS] = pos
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run_ewma(
     st: np.ndarray,
     ts: np.ndarray,
@@ -566,7 +572,7 @@ def _run_ewma(
     st[_H_M2] = v
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run_series(
     st: np.ndarray,
     ts: np.ndarray,
@@ -597,7 +603,7 @@ def _run_series(
         _run_zscore(st, ts, values, scores, signals, window, threshold, direction, warmup, cooldown, k, n, eoff)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _batch_serial(
     ts: np.ndarray,
     values: np.ndarray,
@@ -625,7 +631,7 @@ def _batch_serial(
                     warmup, cooldown, k, n, eoff, c, kappa)  # fmt: skip
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def _batch_parallel(
     ts: np.ndarray,
     values: np.ndarray,

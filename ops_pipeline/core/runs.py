@@ -158,7 +158,10 @@ def parse_external_run(data: dict[str, Any]) -> ExternalRun:
     try:
         return ExternalRun.model_validate(data)
     except ValidationError as error:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'run'}: {e['msg']}" for e in error.errors()]
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'run'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        ]
         raise ValueError("invalid run: " + "; ".join(problems)) from None
 
 

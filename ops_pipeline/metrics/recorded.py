@@ -198,7 +198,7 @@ class _FileReader:
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
             raise self.bad(f"expected epoch seconds, ISO-8601 text or a timestamp type, found {kind}", column=name)
         text = column.to_pandas().fillna("")
-        seconds = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        seconds = np.array(pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
         textual = np.isnan(seconds)
         if textual.any():
             parsed = pd.to_datetime(text[textual], format="ISO8601", utc=True, errors="coerce")

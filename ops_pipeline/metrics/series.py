@@ -18,9 +18,7 @@ ErrorKind = Literal["unreachable", "timeout", "http_error", "bad_query", "bad_da
 ERROR_KINDS: tuple[str, ...] = ("unreachable", "timeout", "http_error", "bad_query", "bad_data")
 
 ERROR_HINTS: dict[str, str] = {
-    "unreachable": "is the server running and the URL right?",
     "timeout": "the server did not answer in time; check the network or raise timeout_s",
-    "bad_query": "fix the query",
 }
 
 

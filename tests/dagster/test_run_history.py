@@ -1,0 +1,89 @@
+import dagster as dg
+import sqlalchemy as sa
+
+from ops_pipeline.assets.run_history import ingest_dagster_runs, run_history
+from ops_pipeline.resources.ops_store import OpsStoreResource
+from ops_pipeline.store import runs as run_store
+from ops_pipeline.store.engine import open_store
+from ops_pipeline.store.tables import workflow_runs
+
+
+@dg.op
+def extract() -> int:
+    return 1
+
+
+@dg.op
+def load(value: int) -> int:
+    return value + 1
+
+
+@dg.op
+def explode() -> None:
+    raise RuntimeError("warehouse said no")
+
+
+@dg.job
+def nightly_export() -> None:
+    load(extract())
+
+
+@dg.job
+def flaky_job() -> None:
+    explode()
+
+
+def test_refresh_records_dagster_runs_with_steps_and_failures(tmp_path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    with dg.instance_for_test() as instance:
+        ok = nightly_export.execute_in_process(instance=instance, tags={"team": "data"})
+        failed = flaky_job.execute_in_process(instance=instance, raise_on_error=False)
+        result = dg.materialize([run_history], instance=instance,
+                                resources={"ops_store": OpsStoreResource(database_url=store_url)})
+        assert result.success
+
+        engine = open_store(store_url)
+        [export_run] = run_store.runs_of(engine, "nightly_export")
+        assert (export_run.run_id, export_run.status, export_run.origin) == (ok.run_id, "success", "dagster")
+        assert export_run.tags and export_run.tags["team"] == "data"
+        assert export_run.step_summary and export_run.step_summary["steps"] == 2
+        assert export_run.duration_ms and export_run.duration_ms > 0
+
+        [flaky_run] = run_store.runs_of(engine, "flaky_job")
+        assert (flaky_run.run_id, flaky_run.status) == (failed.run_id, "failure")
+        assert "warehouse said no" in (flaky_run.failure_message or "")
+
+        materialization = instance.get_latest_materialization_event(dg.AssetKey("run_history"))
+        metadata = materialization.asset_materialization.metadata
+        assert metadata["ingested_this_refresh"].value == 3  # the two jobs and the refresh run itself
+        assert metadata["failure_rate"].value == 0.5
+        assert "nightly_export" in metadata["slowest_workflows"].value
+
+
+def test_ingestion_is_incremental_and_idempotent(tmp_path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    with dg.instance_for_test() as instance:
+        for _ in range(3):
+            nightly_export.execute_in_process(instance=instance)
+        assert ingest_dagster_runs(instance, engine, batch=2).ingested == 3
+        with engine.connect() as conn:
+            recorded = conn.execute(sa.select(workflow_runs.c.run_id, workflow_runs.c.recorded_at)).all()
+
+        assert ingest_dagster_runs(instance, engine).ingested == 0  # nothing changed: nothing read or rewritten
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(workflow_runs.c.run_id, workflow_runs.c.recorded_at)).all() == recorded
+
+        nightly_export.execute_in_process(instance=instance)
+        assert ingest_dagster_runs(instance, engine).ingested == 1
+        assert run_store.count_runs(engine) == 4
+
+
+def test_external_and_dagster_runs_share_the_history(tmp_path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    from ops_pipeline.run_history import log_run, runs_of
+
+    log_run("nightly_export", "external-1", "completed", duration_ms=10.0, database_url=store_url)
+    with dg.instance_for_test() as instance:
+        nightly_export.execute_in_process(instance=instance)
+        ingest_dagster_runs(instance, open_store(store_url))
+    assert {r.origin for r in runs_of("nightly_export", database_url=store_url)} == {"dagster", "external"}
