@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -23,9 +25,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ops_pipeline.core.durations import parse_duration
 from ops_pipeline.core.filters import NameFilter, ScanFilter
 from ops_pipeline.core.resolver import ResolverSpec
 from ops_pipeline.core.secrets import is_secret_ref
+
+if TYPE_CHECKING:
+    from ops_pipeline.core.detectors import DetectorSpec
 
 DEFAULT_CONFIG_FILE = "ops.yaml"
 
@@ -187,11 +193,112 @@ class RunHistorySettings(StrictModel):
     refresh_schedule_running: bool = False
 
 
+def _duration(value: str | int) -> int:
+    return value if isinstance(value, int) else parse_duration(value)
+
+
+Duration = Annotated[int, BeforeValidator(_duration), Field(description="seconds, or a string like 30m")]
+
+
+class PrometheusSettings(StrictModel):
+    url: str = Field(pattern=r"^https?://", description="base URL of the Prometheus HTTP API")
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+
+class RecordedMetricsSettings(StrictModel):
+    path: str = Field(description="CSV or Parquet of timestamp, metric, labels, value")
+
+
+class MetricsSettings(StrictModel):
+    prometheus: PrometheusSettings | None = None
+    recorded: RecordedMetricsSettings | None = None
+
+
+class ConfirmSettings(StrictModel):
+    k: int = Field(default=1, ge=1)
+    n: int = Field(default=1, ge=1)
+
+
+class ReactionSettings(StrictModel):
+    job: str = Field(description="job launched for each new signal this reaction matches")
+    severity: Literal["warning", "critical"] = Field(default="warning", description="lowest severity that reacts")
+
+
+class DetectorSettings(StrictModel):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    source: Literal["recorded", "prometheus", "run_history"]
+    query: str = Field(min_length=1, description="PromQL for prometheus, a selector for the other sources")
+    kind: Literal["zscore", "ewma"]
+    window: int = 60
+    alpha: float | None = None
+    halflife: float | None = None
+    threshold: float = 3.0
+    direction: Literal["up", "down", "both"] = "both"
+    warmup: int = 30
+    robust: bool = False
+    cooldown: Duration = 0
+    confirm: ConfirmSettings = ConfirmSettings()
+    step: Duration = 60
+    lookback: Duration = Field(default=86400, description="history before a day that warms the batch detector up")
+    critical_at: float = Field(default=2.0, ge=1.0, description="critical when |score| >= threshold x this")
+    reactions: list[ReactionSettings] = []
+
+    @model_validator(mode="after")
+    def _valid_spec(self) -> DetectorSettings:
+        self.spec()  # DetectorSpec checks the combination (window, alpha/halflife, k of n, ...)
+        if self.step < 1:
+            raise ValueError("step must be at least 1s")
+        return self
+
+    def spec(self) -> DetectorSpec:
+        # Imported here: the detectors module loads numba (~0.4 s), which configuration checks should not pay.
+        from ops_pipeline.core.detectors import DetectorSpec
+
+        return DetectorSpec(
+            kind=self.kind, window=self.window, alpha=self.alpha, halflife=self.halflife, threshold=self.threshold,
+            direction=self.direction, warmup=self.warmup, robust=self.robust, cooldown_s=self.cooldown,
+            confirm_k=self.confirm.k, confirm_n=self.confirm.n,
+        )
+
+
+class InsightsSettings(StrictModel):
+    start_date: date = Field(default=date(2026, 1, 1), description="first daily partition of insight_signals")
+    probe_interval_s: int = Field(default=30, ge=5)
+    probe_running: bool = True
+    max_points_per_tick: int = Field(default=1440, ge=1, description="grid points one probe tick reads per detector")
+    charts: int = Field(default=5, ge=0, le=50, description="top signals charted per materialization")
+    artifacts_dir: str | None = Field(default=None, description="where charts go (default $DAGSTER_HOME/artifacts)")
+
+
 class OpsSettings(StrictModel):
     sources: dict[str, SourceConfig] = {}
     resolvers: list[ResolverSpec] = []
     catalog: CatalogSettings = CatalogSettings()
     run_history: RunHistorySettings = RunHistorySettings()
+    metrics: MetricsSettings = MetricsSettings()
+    detectors: list[DetectorSettings] = []
+    insights: InsightsSettings = InsightsSettings()
+
+    @model_validator(mode="after")
+    def _detectors_have_sources(self) -> OpsSettings:
+        names = [d.name for d in self.detectors]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise _cross_reference_error("detectors", f"detector names must be unique; repeated: {', '.join(repeated)}")
+        for index, detector in enumerate(self.detectors):
+            if detector.source != "run_history" and getattr(self.metrics, detector.source) is None:
+                raise _cross_reference_error(
+                    f"detectors[{index}].source",
+                    f"{detector.source!r} is not configured (add metrics.{detector.source})",
+                )
+        return self
+
+    def detector(self, name: str) -> DetectorSettings:
+        for detector in self.detectors:
+            if detector.name == name:
+                return detector
+        known = ", ".join(d.name for d in self.detectors) or "none"
+        raise ConfigError(f"unknown detector {name!r} (configured: {known})")
 
     @field_validator("sources")
     @classmethod

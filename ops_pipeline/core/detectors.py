@@ -2,8 +2,9 @@
 
 Pure domain logic (numpy + numba, no Dagster). A `DetectorSpec` describes one detector; `detect_batch` scores a
 whole matrix of series (one row per series, one shared timestamp axis) in a single compiled pass, and `update`
-advances a persisted `StreamState` by one point (a sensor tick). Both forms run the very same compiled per-point
-step (`_step`), so they give bit-identical scores and the same signals on the same data; the tests assert it.
+(`update_many`) advances a persisted `StreamState` by one point (a chunk of points) at each sensor tick. Both forms
+run the very same compiled per-series loop (`_run_series`) on the same state vector, so they give bit-identical
+scores and the same signals on the same data; the tests assert it.
 
 Semantics (identical in both forms)
     Valid points
@@ -52,8 +53,8 @@ Numerics
     The non-robust zscore keeps the window as a ring buffer plus a running mean and sum of squared deviations,
     updated in O(1) per point with the sliding Welford formulas. To stop floating-point drift (and the
     cancellation after a huge value leaves the window) both are recomputed exactly from the buffer (shifted
-    two-pass) every ``window`` points and whenever the sum of squares collapses by more than 10^4 in one step:
-    amortised O(1), at most O(window) on one point in ``window``. A run-length counter of identical consecutive
+    two-pass) every max(window, 1024) points and whenever the sum of squares collapses by more than 10^4 in one
+    step: amortised O(1), O(window) on those rare points. A run-length counter of identical consecutive
     values detects an exactly constant window whatever the rounding. The robust zscore keeps the window sorted
     (binary search plus a shift), so it costs O(window) per point. EWMA (plain or robust) is O(1) per point,
     and the k-of-n history is an O(1) ring of ``confirm_n`` flags.
@@ -403,10 +404,7 @@ def _run_zscore(
 def _median_mad(st: np.ndarray, off: int, cnt: int) -> tuple[float, float]:
     """Median and MAD of the sorted values st[off:off+cnt]; the MAD by merging the distances outward."""
     h = cnt // 2
-    if cnt % 2 == 1:
-        med = st[off + h]
-    else:
-        med = 0.5 * (st[off + h - 1] + st[off + h])
+    med = st[off + h] if cnt % 2 == 1 else 0.5 * (st[off + h - 1] + st[off + h])
     i = h - 1
     j = h
     cur = 0.0
@@ -828,9 +826,8 @@ def update(spec: DetectorSpec, state: StreamState | None, ts: int, value: float)
     scores = np.empty(1, dtype=np.float64)
     signals = np.empty(1, dtype=np.bool_)
     _run_series(data, np.array([ts], dtype=np.int64), np.array([value], dtype=np.float64), scores, signals, *p.args)
-    score, signal = scores[0], signals[0]
     new = StreamState(kind=base.kind, robust=base.robust, window=base.window, confirm_n=base.confirm_n, data=data)
-    return new, float(score), bool(signal)
+    return new, float(scores[0]), bool(signals[0])
 
 
 def update_many(
@@ -858,5 +855,6 @@ def warm_up() -> None:
     for spec in (DetectorSpec(kind="zscore"), DetectorSpec(kind="ewma")):
         p = _params(spec)
         detect_batch(spec, ts, vals)
-        _batch_parallel(ts, vals, np.empty((1, 3)), np.empty((1, 3), dtype=np.bool_), p.size, *p.args)
+        with _PARALLEL_LOCK:
+            _batch_parallel(ts, vals, np.empty((1, 3)), np.empty((1, 3), dtype=np.bool_), p.size, *p.args)
         update(spec, None, 0, 0.0)

@@ -33,6 +33,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -146,21 +147,37 @@ class _FileReader:
             if self.kind == "csv":
                 with open(self.path, newline="", encoding="utf-8-sig") as handle:
                     self.check_columns(next(csv.reader(handle), []))
-                return pa_csv.read_csv(
-                    self.path,
-                    convert_options=pa_csv.ConvertOptions(
-                        include_columns=list(COLUMNS),
-                        column_types={name: pa.string() for name in COLUMNS},
-                        strings_can_be_null=False,
-                        quoted_strings_can_be_null=False,
-                    ),
-                )
+                try:
+                    return self.read_csv(use_threads=True)
+                except pa.ArrowInvalid:
+                    self.read_csv(use_threads=False)  # slower, but its errors carry the row number
+                    raise
             self.check_columns(pq.read_schema(self.path).names)
             return pq.read_table(self.path, columns=list(COLUMNS))
         except MetricsError:
             raise
         except (pa.ArrowException, OSError, ValueError, csv.Error) as error:
-            raise self.bad(f"cannot read it as {self.kind.upper()}: {error}") from None
+            message = str(error)
+            found = re.search(r"Row #(\d+): ", message)
+            if found:
+                where = "line" if self.kind == "csv" else "row"
+                raise self.bad(f"{where} {found.group(1)}: {message.replace(found.group(0), '')}") from None
+            raise self.bad(f"cannot read it as {self.kind.upper()}: {message}") from None
+
+    def read_csv(self, *, use_threads: bool) -> pa.Table:
+        """The four columns as text. Parse errors read `CSV parse error: Row #N: ...` when single-threaded,
+        N counting the header as 1 like the line numbers in this module's messages."""
+        return pa_csv.read_csv(
+            self.path,
+            read_options=pa_csv.ReadOptions(use_threads=use_threads),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=list(COLUMNS),
+                column_types={name: pa.string() for name in COLUMNS},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
 
     def check_columns(self, names: list[str]) -> None:
         missing = [name for name in COLUMNS if name not in names]
@@ -315,13 +332,16 @@ class _FileReader:
         return lambda _key, row: array[row].as_py() or {}
 
     def map_keys(self, array: pa.MapArray) -> pa.Array:
-        entries = pc.list_flatten(array)
-        keys, items = entries.field(0), entries.field(1)
-        for what, part in (("keys", keys), ("values", items)):
-            if not (pa.types.is_string(part.type) or pa.types.is_large_string(part.type)):
-                raise self.bad(f"label map {what} are {part.type}; expected text", column="labels")
-        pairs = pc.binary_join_element_wise(keys, pc.fill_null(items, ""), "\x01")
-        parents = np.asarray(pc.list_parent_indices(array).to_numpy(zero_copy_only=False), dtype=np.int64)
+        map_type = array.type
+        for what, part in (("keys", map_type.key_type), ("values", map_type.item_type)):
+            if not (pa.types.is_string(part) or pa.types.is_large_string(part)):
+                raise self.bad(f"label map {what} are {part}; expected text", column="labels")
+        # As a list of (key, value) structs: list kernels understand that, and it honours slicing.
+        entries_type = pa.list_(pa.struct([("key", map_type.key_type), ("value", map_type.item_type)]))
+        as_lists = array.cast(entries_type)
+        entries = pc.list_flatten(as_lists)
+        pairs = pc.binary_join_element_wise(entries.field(0), pc.fill_null(entries.field(1), ""), "\x01")
+        parents = np.asarray(pc.list_parent_indices(as_lists).to_numpy(zero_copy_only=False), dtype=np.int64)
         counts = np.bincount(parents, minlength=len(array))
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), pairs)

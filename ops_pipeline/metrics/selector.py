@@ -130,10 +130,15 @@ class Selector:
         return True
 
     def __str__(self) -> str:
+        """The selector in canonical PromQL form; `parse_selector(str(s)) == s`."""
+        parts = [str(matcher) for matcher in self.matchers]
         name = self.metric or ""
-        if not self.matchers:
+        if name and not METRIC_NAME.fullmatch(name):  # not writable bare: `{__name__="a b"}`
+            parts.insert(0, f"__name__={quote_label_value(name)}")
+            name = ""
+        if not parts:
             return name
-        return f"{name}{{{','.join(str(matcher) for matcher in self.matchers)}}}"
+        return f"{name}{{{','.join(parts)}}}"
 
 
 def parse_selector(text: str) -> Selector:

@@ -101,6 +101,7 @@ workflow_runs = sa.Table(
     sa.UniqueConstraint("workflow", "run_id"),
     sa.CheckConstraint("status IN ('queued', 'running', 'success', 'failure', 'canceled')", name="status"),
     sa.Index(None, "workflow", "created_at"),
+    sa.Index(None, "created_at"),
 )
 
 ingestion_cursors = sa.Table(

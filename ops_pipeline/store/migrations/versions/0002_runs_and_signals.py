@@ -41,6 +41,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_workflow_runs_workflow_created_at", "workflow_runs", ["workflow", "created_at"])
+    op.create_index("ix_workflow_runs_created_at", "workflow_runs", ["created_at"])
     op.create_table(
         "ingestion_cursors",
         sa.Column("name", sa.String(200)),
@@ -87,5 +88,6 @@ def downgrade() -> None:
     op.drop_index("ix_insight_signals_partition_date", table_name="insight_signals")
     op.drop_table("insight_signals")
     op.drop_table("ingestion_cursors")
+    op.drop_index("ix_workflow_runs_created_at", table_name="workflow_runs")
     op.drop_index("ix_workflow_runs_workflow_created_at", table_name="workflow_runs")
     op.drop_table("workflow_runs")
