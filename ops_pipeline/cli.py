@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ops_pipeline import run_history
@@ -18,11 +18,14 @@ from ops_pipeline.core.drift import changes_markdown
 from ops_pipeline.core.resolver import simulate, simulation_markdown
 from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.core.secrets import SecretError
+from ops_pipeline.metrics.recorded import append_points
+from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.settings import ConfigError, OpsSettings, load_settings
 from ops_pipeline.sources.base import SourceError
 from ops_pipeline.sources.registry import scanner_for, supports_scan
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import StoreError, open_store
+from ops_pipeline.store.signals import recent_signals
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
-    except (ConfigError, SourceError, SecretError, StoreError, LookupError, ValueError) as error:
+    except (ConfigError, SourceError, SecretError, StoreError, MetricsError, LookupError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -78,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate_parser.set_defaults(handler=_resolver_simulate)
 
     _add_run_commands(commands)
+    _add_insight_commands(commands)
 
     store = commands.add_parser("store", help="the ops store")
     store.add_argument("action", choices=["upgrade"])
@@ -232,6 +236,45 @@ def _runs_latest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_insight_commands(commands: argparse._SubParsersAction) -> None:
+    metrics = commands.add_parser("metrics", help="the recorded metrics file of ops.yaml")
+    metric_commands = metrics.add_subparsers(dest="action", required=True)
+    inject = metric_commands.add_parser("inject", help="append one sample (e.g. an anomaly) to the recorded file")
+    inject.add_argument("metric")
+    inject.add_argument("value", type=float)
+    inject.add_argument("--label", action="append", default=[], metavar="NAME=VALUE")
+    inject.add_argument("--at", type=_timestamp, help="ISO-8601 with timezone (default: now)")
+    inject.set_defaults(handler=_metrics_inject)
+
+    signals = commands.add_parser("signals", help="insight signals recorded in the ops store")
+    signal_commands = signals.add_subparsers(dest="action", required=True)
+    recent = signal_commands.add_parser("recent", help="the newest signals")
+    recent.add_argument("--limit", type=int, default=20)
+    recent.set_defaults(handler=_signals_recent)
+
+
+def _metrics_inject(args: argparse.Namespace) -> int:
+    recorded = _settings(args).metrics.recorded
+    if recorded is None:
+        raise ConfigError("ops.yaml has no metrics.recorded file to append to")
+    labels = {}
+    for pair in args.label:
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise ValueError(f"--label {pair!r}: write NAME=VALUE")
+        labels[name] = value
+    at = args.at or datetime.now(UTC)
+    append_points(recorded.path, [{"timestamp": at, "metric": args.metric, "labels": labels, "value": args.value}])
+    print(f"ok: {args.metric}{labels or ''} = {args.value} at {at.isoformat()} appended to {recorded.path}")
+    return 0
+
+
+def _signals_recent(args: argparse.Namespace) -> int:
+    for s in recent_signals(open_store(), args.limit):
+        print(f"{s.ts:%Y-%m-%d %H:%M}\t{s.severity}\t{s.detector}\t{s.series_key}\t{s.score:+.1f}\t{s.origin}")
+    return 0
+
+
 def _store_upgrade(args: argparse.Namespace) -> int:
     engine = open_store()
     print(f"ok: ops store at {engine.url.render_as_string(hide_password=True)} is at the latest revision")
@@ -241,9 +284,13 @@ def _store_upgrade(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """Generate the sample warehouse, point DAGSTER_HOME at .dagster_home, and hand over to `dagster dev`."""
     sys.path.insert(0, str(PROJECT_ROOT / "examples" / "demo"))
+    from generate_metrics import generate_metrics, is_fresh
     from generate_warehouse import generate_warehouse
 
     warehouse = generate_warehouse(PROJECT_ROOT / "examples" / "demo" / "warehouse.db")
+    metrics = PROJECT_ROOT / "examples" / "demo" / "metrics.csv"
+    if not is_fresh(metrics):
+        generate_metrics(metrics)
     home = PROJECT_ROOT / ".dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
@@ -251,7 +298,7 @@ def _demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("OPS_CONFIG", str(PROJECT_ROOT / "ops.yaml"))
     load_settings(os.environ["OPS_CONFIG"])  # fail here, readably, rather than inside the webserver
     print(
-        f"demo warehouse: {warehouse}\nDAGSTER_HOME: {os.environ['DAGSTER_HOME']}\n"
+        f"demo warehouse: {warehouse}\ndemo metrics: {metrics}\nDAGSTER_HOME: {os.environ['DAGSTER_HOME']}\n"
         f"open http://{args.host}:{args.port} (Ctrl-C stops everything)",
         flush=True,
     )

@@ -5,17 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster._utils.schedules import is_valid_cron_string
 
 from ops_pipeline.assets.catalog import schema_catalog
 from ops_pipeline.assets.catalog_tables import catalog_table_specs
+from ops_pipeline.assets.insight_signals import build_insight_signals
 from ops_pipeline.assets.run_history import run_history
 from ops_pipeline.jobs.catalog_rescan import build_rescan_schedule, catalog_scan_job
 from ops_pipeline.jobs.connection_check import check_source_connection
+from ops_pipeline.jobs.insight_refresh import build_insight_refresh
+from ops_pipeline.jobs.reactions import REACTION_JOBS
 from ops_pipeline.jobs.resolver_simulation import simulate_resolver
 from ops_pipeline.jobs.run_history_refresh import build_run_history_schedule, run_history_job
+from ops_pipeline.jobs.signal_diagnosis import diagnose_signal
+from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.sensors.anomaly_probe import build_anomaly_probe_sensor
 from ops_pipeline.sensors.source_sync import build_source_sync_sensor
 from ops_pipeline.settings import ConfigError, OpsSettings, config_path, load_settings
 
@@ -23,18 +30,53 @@ from ops_pipeline.settings import ConfigError, OpsSettings, config_path, load_se
 def build_definitions(settings_file: Path | None = None, database_url: str | None = None) -> dg.Definitions:
     settings_file = (settings_file or config_path()).resolve()
     settings = load_settings(settings_file)
+    _check_reactions(settings, settings_file)
     ops_store = OpsStoreResource(database_url=database_url)
+    insight_signals = build_insight_signals(settings.insights)
+    jobs: list[dg.JobDefinition | UnresolvedAssetJobDefinition] = [
+        catalog_scan_job,
+        check_source_connection,
+        simulate_resolver,
+        run_history_job,
+        diagnose_signal,
+    ]
+    schedules = _schedules(settings, settings_file)
+    if settings.insights.refresh_cron:
+        _check_cron(settings.insights.refresh_cron, f"{settings_file}: insights.refresh_cron")
+        job, schedule = build_insight_refresh(
+            insight_signals, settings.insights.refresh_cron, settings.insights.refresh_schedule_running
+        )
+        jobs.append(job)
+        schedules.append(schedule)
     return dg.Definitions(
-        assets=[schema_catalog, *catalog_table_specs(ops_store.engine()), run_history],
-        jobs=[catalog_scan_job, check_source_connection, simulate_resolver, run_history_job],
-        sensors=[build_source_sync_sensor(settings.catalog.sync_interval_s)],
-        schedules=_schedules(settings, settings_file),
-        resources={"ops_store": ops_store, "sources": SourceRegistry(config_path=str(settings_file))},
+        assets=[schema_catalog, *catalog_table_specs(ops_store.engine()), run_history, insight_signals],
+        jobs=jobs,
+        sensors=[
+            build_source_sync_sensor(settings.catalog.sync_interval_s),
+            build_anomaly_probe_sensor(settings.insights),
+        ],
+        schedules=schedules,
+        resources={
+            "ops_store": ops_store,
+            "sources": SourceRegistry(config_path=str(settings_file)),
+            "metrics": MetricsResource(config_path=str(settings_file)),
+        },
     )
 
 
+def _check_reactions(settings: OpsSettings, settings_file: Path) -> None:
+    for index, detector in enumerate(settings.detectors):
+        for number, reaction in enumerate(detector.reactions):
+            if reaction.job not in REACTION_JOBS:
+                known = ", ".join(sorted(REACTION_JOBS))
+                raise ConfigError(
+                    f"{settings_file}: detectors[{index}].reactions[{number}].job: unknown job {reaction.job!r} "
+                    f"(reactions can launch: {known})"
+                )
+
+
 def _schedules(settings: OpsSettings, settings_file: Path) -> list[dg.ScheduleDefinition]:
-    schedules = []
+    schedules: list[dg.ScheduleDefinition] = []
     if settings.catalog.rescan_cron:
         _check_cron(settings.catalog.rescan_cron, f"{settings_file}: catalog.rescan_cron")
         schedules.append(build_rescan_schedule(settings.catalog.rescan_cron, settings.catalog.rescan_schedule_running))

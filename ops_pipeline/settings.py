@@ -268,6 +268,8 @@ class InsightsSettings(StrictModel):
     max_points_per_tick: int = Field(default=1440, ge=1, description="grid points one probe tick reads per detector")
     charts: int = Field(default=5, ge=0, le=50, description="top signals charted per materialization")
     artifacts_dir: str | None = Field(default=None, description="where charts go (default $DAGSTER_HOME/artifacts)")
+    refresh_cron: str | None = Field(default=None, description="cron for materializing today's partition")
+    refresh_schedule_running: bool = False
 
 
 class OpsSettings(StrictModel):
@@ -436,11 +438,21 @@ def load_settings(path: Path | str | None = None) -> OpsSettings:
 
 
 def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
-    """Relative SQLite paths mean "next to ops.yaml", whatever directory Dagster runs the code from."""
+    """Relative file paths (SQLite sources, recorded metrics, artifacts) mean "next to ops.yaml", whatever
+    directory Dagster runs the code from."""
+
+    def anchored(path: str) -> str:
+        return path if Path(path).expanduser().is_absolute() else str((base / path).resolve())
+
     sources = {
-        name: source.model_copy(update={"path": str((base / source.path).resolve())})
-        if isinstance(source, SQLiteSource) and not Path(source.path).expanduser().is_absolute()
-        else source
+        name: source.model_copy(update={"path": anchored(source.path)}) if isinstance(source, SQLiteSource) else source
         for name, source in settings.sources.items()
     }
-    return settings.model_copy(update={"sources": sources})
+    metrics = settings.metrics
+    if metrics.recorded:
+        recorded = metrics.recorded.model_copy(update={"path": anchored(metrics.recorded.path)})
+        metrics = metrics.model_copy(update={"recorded": recorded})
+    insights = settings.insights
+    if insights.artifacts_dir:
+        insights = insights.model_copy(update={"artifacts_dir": anchored(insights.artifacts_dir)})
+    return settings.model_copy(update={"sources": sources, "metrics": metrics, "insights": insights})

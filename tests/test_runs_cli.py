@@ -13,10 +13,28 @@ def store(monkeypatch, tmp_path) -> str:
 
 
 def test_log_list_and_latest(store: str, capsys) -> None:
-    assert main(["runs", "log", "export", "r1", "completed", "--inputs", '{"day": "2026-11-21"}',
-                 "--duration-ms", "1500"]) == 0
-    assert main(["runs", "log", "export", "r2", "failed", "--started-at", "2030-01-01T00:00:00+00:00",
-                 "--ended-at", "2030-01-01T00:00:03+00:00", "--failure-message", "disk full"]) == 0
+    assert (
+        main(["runs", "log", "export", "r1", "completed", "--inputs", '{"day": "2026-11-21"}', "--duration-ms", "1500"])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "runs",
+                "log",
+                "export",
+                "r2",
+                "failed",
+                "--started-at",
+                "2030-01-01T00:00:00+00:00",
+                "--ended-at",
+                "2030-01-01T00:00:03+00:00",
+                "--failure-message",
+                "disk full",
+            ]
+        )
+        == 0
+    )
     assert main(["runs", "log", "export", "r2", "failed"]) == 0  # same run again: still one row
     assert main(["runs", "log", "import", "i1", "running"]) == 0
     capsys.readouterr()
@@ -26,7 +44,9 @@ def test_log_list_and_latest(store: str, capsys) -> None:
     assert line.split("\t")[:4] == ["export", "r2", "failure", "external"]
     assert main(["runs", "latest"]) == 0
     assert [row.split("\t")[:3] for row in capsys.readouterr().out.splitlines()] == [
-        ["export", "r2", "failure"], ["import", "i1", "running"]]
+        ["export", "r2", "failure"],
+        ["import", "i1", "running"],
+    ]
     assert run_store.count_runs(open_store(store)) == 3
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import requests
 
-from ops_pipeline.metrics.series import MetricSeries, MetricsError, grid
+from ops_pipeline.metrics.series import ErrorKind, MetricSeries, MetricsError, grid
 from ops_pipeline.metrics.source import MetricsSource
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class PrometheusSource(MetricsSource):
             raise self._error("bad_data", "the answer's `data` is not an object")
         return parse_matrix(data, start, end, step, source=self.describe())
 
-    def _error(self, kind: Any, detail: str) -> MetricsError:
+    def _error(self, kind: ErrorKind, detail: str) -> MetricsError:
         return MetricsError(kind, detail, source=self.describe())
 
     def _get(self, path: str, params: Mapping[str, str]) -> Any:
@@ -98,6 +98,8 @@ class PrometheusSource(MetricsSource):
         except requests.exceptions.Timeout:
             raise self._error("timeout", f"no answer from {shown} within {self.timeout_s:g} s") from None
         except requests.exceptions.ConnectionError as error:
+            if "Read timed out" in str(error):  # the body stalled after the headers came
+                raise self._error("timeout", f"no answer from {shown} within {self.timeout_s:g} s") from None
             raise self._error(
                 "unreachable", f"cannot connect to {shown} ({_reason(error)}); is Prometheus running?"
             ) from None
@@ -127,9 +129,8 @@ class PrometheusSource(MetricsSource):
         if error_text is not None and error_type == "timeout":
             raise self._error("timeout", f"Prometheus gave up on the query: {error_text}")
         detail = error_text if error_text is not None else _snippet(response.text)
-        raise self._error(
-            "http_error", f"HTTP {status} {response.reason or ''} from {shown}: {detail}".replace("  ", " ")
-        )
+        reason = f" {response.reason}" if response.reason else ""
+        raise self._error("http_error", f"HTTP {status}{reason} from {shown}: {detail}")
 
 
 def _prometheus_error(payload: Any) -> tuple[str | None, str | None]:

@@ -317,15 +317,17 @@ class _FileReader:
 
     def struct_keys(self, array: pa.StructArray) -> pa.Array:
         parts = []
+        children = array.flatten()  # unlike .field(i), honours slicing and the struct's own nulls
         for index in range(array.type.num_fields):
             field = array.type.field(index)
-            child = array.field(index)
+            child = pc.cast(children[index], pa.string()) if pa.types.is_large_string(field.type) else children[index]
             if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
                 raise self.bad(f"label {field.name!r} is {field.type}; label values are text", column="labels")
-            parts.append(pc.binary_join_element_wise(field.name, child, "\x01", null_handling="emit_null"))
+            pair = pc.binary_join_element_wise(field.name, child, "\x01", null_handling="emit_null")
+            parts.append(pc.fill_null(pair, ""))  # fixed field order: empty parts keep the key canonical
         if not parts:
             return pa.array([""] * len(array), type=pa.string())
-        joined = pc.binary_join_element_wise(*parts, "\x00", null_handling="skip")
+        joined = pc.binary_join_element_wise(*parts, "\x00")
         return pc.if_else(array.is_null(), "", joined)
 
     def struct_labels(self, array: pa.StructArray) -> Callable[[str, int], Any]:
@@ -337,10 +339,9 @@ class _FileReader:
             if not (pa.types.is_string(part) or pa.types.is_large_string(part)):
                 raise self.bad(f"label map {what} are {part}; expected text", column="labels")
         # As a list of (key, value) structs: list kernels understand that, and it honours slicing.
-        entries_type = pa.list_(pa.struct([("key", map_type.key_type), ("value", map_type.item_type)]))
-        as_lists = array.cast(entries_type)
-        entries = pc.list_flatten(as_lists)
-        pairs = pc.binary_join_element_wise(entries.field(0), pc.fill_null(entries.field(1), ""), "\x01")
+        as_lists = array.cast(pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())])))
+        keys, items = pc.list_flatten(as_lists).flatten()
+        pairs = pc.binary_join_element_wise(keys, pc.fill_null(items, ""), "\x01")
         parents = np.asarray(pc.list_parent_indices(as_lists).to_numpy(zero_copy_only=False), dtype=np.int64)
         counts = np.bincount(parents, minlength=len(array))
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)

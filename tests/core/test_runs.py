@@ -9,8 +9,14 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("word", "status"),
-    [("completed", "success"), ("FAILED", "failure"), ("cancelled", "canceled"), ("in_progress", "running"),
-     ("pending", "queued"), ("success", "success")],
+    [
+        ("completed", "success"),
+        ("FAILED", "failure"),
+        ("cancelled", "canceled"),
+        ("in_progress", "running"),
+        ("pending", "queued"),
+        ("success", "success"),
+    ],
 )
 def test_status_aliases_normalise(word: str, status: str) -> None:
     assert normalize_status(word) == status
@@ -45,8 +51,10 @@ def test_node_logs_become_a_bounded_step_summary() -> None:
         ({"workflow": "w", "run_id": "1", "status": "ok", "duration_ms": -1}, "duration_ms: Input should be greater"),
         ({"workflow": "w", "run_id": "1", "status": "ok", "started_at": datetime(2026, 1, 1)}, "timezone"),
         ({"workflow": "w", "run_id": "1", "status": "ok", "inputs": {"x": {1, 2}}}, "inputs: must be JSON-serial"),
-        ({"workflow": "w", "run_id": "1", "status": "ok", "started_at": T0, "ended_at": T0 - timedelta(seconds=1)},
-         "ended_at is before started_at"),
+        (
+            {"workflow": "w", "run_id": "1", "status": "ok", "started_at": T0, "ended_at": T0 - timedelta(seconds=1)},
+            "ended_at is before started_at",
+        ),
         ({"workflow": "w", "run_id": "1", "status": "ok", "colour": "red"}, "colour: Extra inputs are not permitted"),
     ],
 )

@@ -38,8 +38,9 @@ def test_refresh_records_dagster_runs_with_steps_and_failures(tmp_path) -> None:
     with dg.instance_for_test() as instance:
         ok = nightly_export.execute_in_process(instance=instance, tags={"team": "data"})
         failed = flaky_job.execute_in_process(instance=instance, raise_on_error=False)
-        result = dg.materialize([run_history], instance=instance,
-                                resources={"ops_store": OpsStoreResource(database_url=store_url)})
+        result = dg.materialize(
+            [run_history], instance=instance, resources={"ops_store": OpsStoreResource(database_url=store_url)}
+        )
         assert result.success
 
         engine = open_store(store_url)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ops_pipeline.metrics import MetricsError, MetricSeries, align, format_series_key, parse_selector
+from ops_pipeline.metrics import MetricSeries, MetricsError, align, format_series_key, parse_selector
 
 
 def series(timestamps: list[int], values: list[float], metric: str = "m", **labels: str) -> MetricSeries:
@@ -65,7 +65,7 @@ def test_invalid_series_are_refused(
         MetricSeries("m", labels, np.array(timestamps), np.array(values))
 
 
-label_values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+label_values = st.text(st.characters(codec="utf-8"), max_size=12)
 label_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True).filter(lambda name: name != "__name__")
 metric_names = st.from_regex(r"[a-zA-Z_:][a-zA-Z0-9_:]{0,12}", fullmatch=True)
 

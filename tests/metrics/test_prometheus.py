@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import requests
 
-from ops_pipeline.metrics import MetricsError, MetricSeries, PrometheusSource, parse_selector
+from ops_pipeline.metrics import MetricSeries, MetricsError, PrometheusSource, parse_selector
 
 PROMETHEUS_BIN = os.environ.get("OPS_TEST_PROMETHEUS_BIN") or shutil.which("prometheus") or "/usr/bin/prometheus"
 READY_TIMEOUT_S = 15.0
@@ -132,7 +132,9 @@ def _wait(condition: Callable[[], bool], timeout_s: float, what: str, server: Pr
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            pytest.fail(f"prometheus exited with {server.process.returncode} while waiting for {what}:\n{server.log_tail()}")
+            pytest.fail(
+                f"prometheus exited with {server.process.returncode} while waiting for {what}:\n{server.log_tail()}"
+            )
         if condition():
             return
         time.sleep(0.1)
@@ -484,3 +486,50 @@ def test_bad_arguments_are_refused_before_any_request(closed_port: int) -> None:
         source.query_range("up", aware, aware, timedelta(0))
     with pytest.raises(ValueError, match="whole number of seconds"):
         source.query_range("up", aware, aware, timedelta(milliseconds=500))
+
+
+@pytest.fixture
+def stalling_server() -> Iterator[int]:
+    """Answers with headers and the first byte of the body, then goes silent."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+    connections: list[socket.socket] = []
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            connections.append(conn)
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in connections:
+            conn.close()
+        listener.close()
+
+
+def test_a_body_that_stalls_is_a_timeout(stalling_server: int) -> None:
+    with pytest.raises(MetricsError) as caught:
+        _query(PrometheusSource(f"http://127.0.0.1:{stalling_server}", timeout_s=0.5))
+    assert caught.value.kind == "timeout"
+
+
+def test_prometheus_giving_up_on_a_query_is_a_timeout(http_server: LocalHTTPServer) -> None:
+    body = {"status": "error", "errorType": "timeout", "error": "query timed out in expression evaluation"}
+    http_server.response = FakeResponse(503, json.dumps(body).encode())
+    with pytest.raises(MetricsError) as caught:
+        _query(PrometheusSource(http_server.url))
+    assert caught.value.kind == "timeout"
+    assert "query timed out in expression evaluation" in str(caught.value)

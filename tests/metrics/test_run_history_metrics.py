@@ -11,19 +11,29 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def record(workflow: str, minute: float, status: str, seconds: float | None) -> RunRecord:
-    return RunRecord(workflow=workflow, run_id=f"{workflow}-{minute}", origin="external", status=status,  # type: ignore[arg-type]
-                     created_at=T0 + timedelta(minutes=minute), duration_ms=None if seconds is None else seconds * 1000)
+    return RunRecord(
+        workflow=workflow,
+        run_id=f"{workflow}-{minute}",
+        origin="external",
+        status=status,  # type: ignore[arg-type]
+        created_at=T0 + timedelta(minutes=minute),
+        duration_ms=None if seconds is None else seconds * 1000,
+    )
 
 
 def test_duration_and_failure_rate_per_workflow_per_bucket(store_url: str) -> None:
     engine = open_store(store_url)
     with engine.begin() as conn:
-        run_store.upsert_runs(conn, [
-            record("etl", 0.5, "success", 10), record("etl", 0.7, "failure", 30),   # bucket ending at minute 1
-            record("etl", 2.5, "success", 20),                                     # bucket ending at minute 3
-            record("etl", 3.5, "running", None),                                   # unfinished: not counted
-            record("report", 1.5, "failure", None),                                # bucket ending at minute 2
-        ])
+        run_store.upsert_runs(
+            conn,
+            [
+                record("etl", 0.5, "success", 10),
+                record("etl", 0.7, "failure", 30),  # bucket ending at minute 1
+                record("etl", 2.5, "success", 20),  # bucket ending at minute 3
+                record("etl", 3.5, "running", None),  # unfinished: not counted
+                record("report", 1.5, "failure", None),  # bucket ending at minute 2
+            ],
+        )
     source = RunHistoryMetricsSource(engine)
     grid = dict(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=4), step=timedelta(minutes=1))
 

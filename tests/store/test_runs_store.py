@@ -12,8 +12,15 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def run(workflow: str, number: int, status: str = "success", duration_ms: float = 1000.0) -> RunRecord:
-    return RunRecord(workflow=workflow, run_id=f"r{number}", origin="external", status=status,  # type: ignore[arg-type]
-                     created_at=T0 + timedelta(minutes=number), duration_ms=duration_ms, inputs={"n": number})
+    return RunRecord(
+        workflow=workflow,
+        run_id=f"r{number}",
+        origin="external",
+        status=status,  # type: ignore[arg-type]
+        created_at=T0 + timedelta(minutes=number),
+        duration_ms=duration_ms,
+        inputs={"n": number},
+    )
 
 
 def test_upserts_are_idempotent_and_update_in_place(store_url: str) -> None:
@@ -43,8 +50,13 @@ def test_latest_run_per_workflow_and_stats(store_url: str) -> None:
     engine = open_store(store_url)
     with engine.begin() as conn:
         run_store.upsert_runs(
-            conn, [run("a", 1, "failure", 500), run("a", 2, "success", 1500), run("b", 3, "success", 9000),
-                   run("b", 4, "running")],
+            conn,
+            [
+                run("a", 1, "failure", 500),
+                run("a", 2, "success", 1500),
+                run("b", 3, "success", 9000),
+                run("b", 4, "running"),
+            ],
         )
     assert [(r.workflow, r.run_id) for r in run_store.latest_runs(engine)] == [("a", "r2"), ("b", "r4")]
     stats = {s.workflow: s for s in run_store.workflow_stats(engine)}
