@@ -23,7 +23,7 @@ def test_status_aliases_normalise(word: str, status: str) -> None:
 
 
 def test_unknown_status_names_the_allowed_ones() -> None:
-    with pytest.raises(ValueError, match="unknown status 'weird'.*queued, running, success, failure, canceled"):
+    with pytest.raises(ValueError, match=r"unknown status 'weird'.*queued, running, success, failure, canceled"):
         normalize_status("weird")
 
 
