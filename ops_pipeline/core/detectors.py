@@ -86,7 +86,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import njit, parallel_chunksize, prange
 
 __all__ = [
     "STATE_VERSION",
@@ -117,6 +117,7 @@ HUBER_KAPPA = (
 _MAX_WINDOW = 1_000_000
 _RECOMPUTE_EVERY = 1024  # zscore: exact recompute of the window moments at least every this many points
 _PARALLEL_MIN_POINTS = 200_000  # below this a batch runs on one thread (no pool start-up, no lock)
+_PARALLEL_CHUNK = 32  # series per work item of the multi-threaded batch
 
 # Per-series state vector: header slots, then the value ring (zscore), the sorted window (robust zscore) and the
 # k-of-n ring. Counters are stored as float64 (exact below 2**53).
@@ -709,7 +710,8 @@ def detect_batch(spec: DetectorSpec, timestamps: npt.ArrayLike, values: npt.Arra
     signals = np.empty(vals.shape, dtype=np.bool_)
     if vals.size:
         if vals.size >= _PARALLEL_MIN_POINTS and vals.shape[0] > 1:
-            with _PARALLEL_LOCK:
+            # Dynamic scheduling in chunks of series: a thread slowed down by another process hands work over.
+            with _PARALLEL_LOCK, parallel_chunksize(_PARALLEL_CHUNK):
                 _batch_parallel(ts, vals, scores, signals, p.size, *p.args)
         else:
             _batch_serial(ts, vals, scores, signals, p.size, *p.args)
