@@ -19,6 +19,7 @@ import yaml
 
 from tests.conftest import REPO_ROOT
 from tests.dagster.test_definitions import load_generator
+from tests.insights.conftest import load_demo_module
 
 pytestmark = pytest.mark.e2e
 
@@ -75,14 +76,18 @@ def wait_for(what: str, probe, deadline_s: float, log: Path) -> Any:
     pytest.fail(f"{what} did not happen within {deadline_s:.0f} s; dagster dev log:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture
-def dagster_dev(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+@pytest.fixture(scope="module")
+def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    tmp_path = tmp_path_factory.mktemp("demo")
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     warehouse = load_generator().generate_warehouse(tmp_path / "warehouse.db")
+    metrics = load_demo_module("generate_metrics").generate_metrics(tmp_path / "metrics.csv")
     config = yaml.safe_load((REPO_ROOT / "ops.yaml").read_text())
     config["sources"]["demo"]["path"] = str(warehouse)
+    config["metrics"]["recorded"]["path"] = str(metrics)
+    config["insights"]["probe_interval_s"] = 5
     (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
 
     port, log = free_port(), tmp_path / "dagster_dev.log"
@@ -99,6 +104,7 @@ def dagster_dev(tmp_path: Path) -> Iterator[tuple[int, Path]]:
             start_new_session=True,
         )
     try:
+        wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
         yield port, log
     finally:
         os.killpg(process.pid, signal.SIGINT)
@@ -111,7 +117,6 @@ def dagster_dev(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 
 def test_demo_scans_the_catalog_on_its_own_and_the_ui_shows_it(dagster_dev: tuple[int, Path]) -> None:
     port, log = dagster_dev
-    wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
     started = time.monotonic()
 
     def catalog_materialized() -> list[dict[str, Any]] | None:
@@ -134,3 +139,78 @@ def test_demo_scans_the_catalog_on_its_own_and_the_ui_shows_it(dagster_dev: tupl
     [node] = graphql(port, CHECK_QUERY)["assetNodes"]
     checks = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}
     assert "schema_drift" in checks
+
+
+RUNS_QUERY = """
+query($job: String!) { runsOrError(filter: {pipelineName: $job}) {
+    ... on Runs { results { runId status runConfigYaml } } } }
+"""
+LAUNCH = """
+mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }
+"""
+
+
+def graphql_vars(port: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: dict[str, Any] = json.load(response)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def finished_runs(port: int, job: str) -> list[dict[str, Any]]:
+    runs = graphql_vars(port, RUNS_QUERY, {"job": job})["runsOrError"]["results"]
+    return [r for r in runs if r["status"] == "SUCCESS"]
+
+
+def test_probe_reacts_to_anomalies_including_an_injected_one(dagster_dev: tuple[int, Path]) -> None:
+    port, log = dagster_dev
+    # The demo metrics hold a level shift in payments latency; the probe's first tick finds it and reacts.
+    [first] = wait_for("a diagnosis of the payments shift", lambda: finished_runs(port, "diagnose_signal"), 120, log)
+    assert "payments" in first["runConfigYaml"]
+
+    env = {**os.environ, "OPS_CONFIG": str(log.parent / "ops.yaml"), "DAGSTER_HOME": str(log.parent / "home")}
+    ops_pipeline = Path(sys.executable).parent / "ops-pipeline"
+    subprocess.run(
+        [str(ops_pipeline), "metrics", "inject", "http_request_latency_p95", "5000", "--label", "service=search"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    def search_diagnosed() -> list[dict[str, Any]]:
+        return [r for r in finished_runs(port, "diagnose_signal") if "search" in r["runConfigYaml"]]
+
+    wait_for("a diagnosis of the injected spike", search_diagnosed, 150, log)
+
+
+def test_run_history_fills_from_the_instance(dagster_dev: tuple[int, Path]) -> None:
+    port, log = dagster_dev
+    params = {
+        "selector": {
+            "repositoryLocationName": "ops_pipeline",
+            "repositoryName": "__repository__",
+            "jobName": "refresh_run_history",
+        },
+        "runConfigData": {},
+    }
+    launched = graphql_vars(port, LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    wait_for(
+        "the run history refresh",
+        lambda: any(r["runId"] == run_id for r in finished_runs(port, "refresh_run_history")),
+        120,
+        log,
+    )
+    history = """{ assetOrError(assetKey: {path: ["run_history"]}) { ... on Asset {
+        assetMaterializations(limit: 1) { metadataEntries { label ... on IntMetadataEntry { intValue } } } } } }"""
+    [materialization] = graphql(port, history)["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    assert entries["dagster/row_count"]["intValue"] >= 2  # at least the catalog scan and a diagnosis
