@@ -27,6 +27,7 @@ Semantics (identical in both forms)
           kappa = E[min(Z^2, 4)] = 0.9205 so that v stays unbiased for normal noise. An outlier therefore moves
           m by at most 2*alpha standard deviations and inflates v by at most ~29% (alpha 0.1), where the plain
           EWMA would let a 50-sigma spike blow v up 250-fold. During warm-up the plain update is used.
+          Should m or v overflow (values near 1e308), the EWMA restarts from the current point (m = x, v = 0).
         ``halflife`` h (in points) gives alpha = 1 - exp(ln(0.5) / h).
     Warm-up
         A point is scored only when at least max(warmup, 2) valid points precede it. A series shorter than that
@@ -65,14 +66,18 @@ State and persistence
     a version and the layout (kind, robust, window, confirm_n) checked by `update`. A state can continue under a
     spec whose threshold, direction, alpha, warm-up, cooldown or k differ; a different layout is rejected.
 
-Compilation
-    The kernels are ``numba.njit(cache=True)``: compiled once, then loaded from the on-disk cache by every later
-    process (about a second for the whole set, against several seconds to compile). Numba writes the cache to
-    ``__pycache__`` next to this file (fine for an editable install); when that directory is not writable it
-    falls back to the user-wide cache directory (``~/.cache/numba``-like), and ``NUMBA_CACHE_DIR`` overrides
-    both. `warm_up()` loads (or compiles) everything up front, e.g. at code-location start.
-    Large batches run on all cores (``parallel=True``); such calls are serialised by a lock so that concurrent
-    Python threads never enter numba's thread pool at the same time.
+Compilation and threads
+    The kernels are ``numba.njit(cache=True)``: compiled once (about 5 s), then loaded from the on-disk cache
+    by every later process (about half a second for the whole set). Numba writes the cache to ``__pycache__``
+    next to this file (fine for an editable install); when that directory is not writable it falls back to
+    the user-wide cache directory (``~/.cache/numba``), and ``NUMBA_CACHE_DIR`` overrides both. Should no
+    location be writable, a warning is issued and the kernels are compiled in each process instead. Editing
+    this file invalidates the cache. `warm_up()` loads (or compiles) everything up front, e.g. when the code
+    location starts.
+    The kernels release the GIL. Batches of at least 200,000 points run on all cores (``parallel=True``,
+    dynamically scheduled in chunks of series); such calls are serialised by a lock so that concurrent
+    Python threads never enter numba's thread pool at the same time. A caller that runs the same batch shape
+    repeatedly can pass its result buffers (``out=``) to skip allocating (and page-faulting) new ones.
 """
 
 from __future__ import annotations
@@ -80,6 +85,8 @@ from __future__ import annotations
 import functools
 import math
 import threading
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any, Literal
@@ -250,13 +257,26 @@ def _params(spec: DetectorSpec) -> _Params:
 # results. Each loop keeps the header in local variables (registers) and writes it back at the end.
 
 
-@njit(cache=True, error_model="numpy")
+def _jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit`` with an on-disk cache, the numpy error model (no zero-division checks) and no GIL."""
+
+    def decorate(fn: Callable[..., Any]) -> Any:
+        try:
+            return njit(cache=True, error_model="numpy", nogil=True, **options)(fn)
+        except RuntimeError as exc:  # numba found no writable cache directory: compile in every process
+            warnings.warn(f"numba cannot cache {fn.__name__} ({exc}); set NUMBA_CACHE_DIR", stacklevel=2)
+            return njit(cache=False, error_model="numpy", nogil=True, **options)(fn)
+
+    return decorate
+
+
+@_jit()
 def _init_state(st: np.ndarray) -> None:
     st[:] = 0.0
     st[_H_LAST_SIGNAL] = np.nan
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@_jit(inline="always")
 def _exceeds(score: float, threshold: float, direction: int) -> bool:
     if direction == _DIR_BOTH:
         return abs(score) > threshold
@@ -265,7 +285,7 @@ def _exceeds(score: float, threshold: float, direction: int) -> bool:
     return score < -threshold
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@_jit(inline="always")
 def _confirm(
     st: np.ndarray,
     eoff: int,
@@ -296,7 +316,7 @@ def _confirm(
     return signal, epos, ecount, last
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@_jit(inline="always")
 def _ring_moments(st: np.ndarray, cnt: int) -> tuple[float, float]:
     """Exact (shifted two-pass) mean and sum of squared deviations of the value ring st[_HEADER:_HEADER+cnt]."""
     shift = st[_HEADER]
@@ -311,7 +331,7 @@ def _ring_moments(st: np.ndarray, cnt: int) -> tuple[float, float]:
     return mean, m2
 
 
-@njit(cache=True, error_model="numpy")
+@_jit()
 def _run_zscore(
     st: np.ndarray,
     ts: np.ndarray,
@@ -401,7 +421,7 @@ def _run_zscore(
     st[_H_RUN] = run
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@_jit(inline="always")
 def _median_mad(st: np.ndarray, off: int, cnt: int) -> tuple[float, float]:
     """Median and MAD of the sorted values st[off:off+cnt]; the MAD by merging the distances outward."""
     h = cnt // 2
@@ -423,7 +443,7 @@ def _median_mad(st: np.ndarray, off: int, cnt: int) -> tuple[float, float]:
     return med, mad
 
 
-@njit(cache=True, error_model="numpy")
+@_jit()
 def _run_robust_zscore(
     st: np.ndarray,
     ts: np.ndarray,
@@ -501,7 +521,7 @@ def _run_robust_zscore(
     st[_H_POS] = pos
 
 
-@njit(cache=True, error_model="numpy")
+@_jit()
 def _run_ewma(
     st: np.ndarray,
     ts: np.ndarray,
@@ -557,6 +577,9 @@ def _run_ewma(
             else:
                 m += alpha * d
                 v = beta * (v + alpha * d * d)
+            if not (abs(m) < np.inf and v < np.inf):  # overflow (|x| near 1e308): start afresh from x
+                m = x
+                v = 0.0
         nseen += 1.0
         signal, epos, ecount, last = _confirm(
             st, eoff, _exceeds(score, threshold, direction), ts[t], epos, ecount, last, k, n, cooldown
@@ -571,7 +594,7 @@ def _run_ewma(
     st[_H_M2] = v
 
 
-@njit(cache=True, error_model="numpy")
+@_jit()
 def _run_series(
     st: np.ndarray,
     ts: np.ndarray,
@@ -602,7 +625,7 @@ def _run_series(
         _run_zscore(st, ts, values, scores, signals, window, threshold, direction, warmup, cooldown, k, n, eoff)
 
 
-@njit(cache=True, error_model="numpy")
+@_jit()
 def _batch_serial(
     ts: np.ndarray,
     values: np.ndarray,
@@ -630,7 +653,7 @@ def _batch_serial(
                     warmup, cooldown, k, n, eoff, c, kappa)  # fmt: skip
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@_jit(parallel=True)
 def _batch_parallel(
     ts: np.ndarray,
     values: np.ndarray,
@@ -697,8 +720,30 @@ def _as_timestamps(timestamps: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.ascontiguousarray(arr)
 
 
-def detect_batch(spec: DetectorSpec, timestamps: npt.ArrayLike, values: npt.ArrayLike) -> BatchResult:
-    """Run `spec` over every row of `values` (shape (S, T)) against the shared `timestamps` (shape (T,))."""
+def _check_out(
+    out: tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]], shape: tuple[int, ...]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    scores, signals = out
+    for name, arr, dtype in (("scores", scores, np.float64), ("signals", signals, np.bool_)):
+        if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
+            raise ValueError(f"out {name} must be a {np.dtype(dtype).name} array of shape {shape}")
+        if not arr.flags.c_contiguous or not arr.flags.writeable:
+            raise ValueError(f"out {name} must be C-contiguous and writeable")
+    return scores, signals
+
+
+def detect_batch(
+    spec: DetectorSpec,
+    timestamps: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    out: tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None = None,
+) -> BatchResult:
+    """Run `spec` over every row of `values` (shape (S, T)) against the shared `timestamps` (shape (T,)).
+
+    `out` = (scores, signals) lets a caller that runs repeatedly reuse its result buffers (float64 and bool,
+    shape (S, T), C-contiguous); they are overwritten and returned in the result. By default they are new.
+    """
     ts = _as_timestamps(timestamps)
     vals = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
     if vals.ndim != 2:
@@ -706,8 +751,11 @@ def detect_batch(spec: DetectorSpec, timestamps: npt.ArrayLike, values: npt.Arra
     if vals.shape[1] != ts.shape[0]:
         raise ValueError(f"values has {vals.shape[1]} points per series but there are {ts.shape[0]} timestamps")
     p = _params(spec)
-    scores = np.empty(vals.shape, dtype=np.float64)
-    signals = np.empty(vals.shape, dtype=np.bool_)
+    if out is None:
+        scores = np.empty(vals.shape, dtype=np.float64)
+        signals = np.empty(vals.shape, dtype=np.bool_)
+    else:
+        scores, signals = _check_out(out, vals.shape)
     if vals.size:
         if vals.size >= _PARALLEL_MIN_POINTS and vals.shape[0] > 1:
             # Dynamic scheduling in chunks of series: a thread slowed down by another process hands work over.
@@ -771,17 +819,21 @@ class StreamState:
         return cls(kind=kind, robust=robust, window=window, confirm_n=confirm_n, data=data)
 
     def to_json(self) -> dict[str, Any]:
+        """Strict JSON (no NaN literals): NaN is null, +/-inf are the strings "inf"/"-inf"; floats are exact."""
         return {
             "version": self.version,
             "kind": self.kind,
             "robust": self.robust,
             "window": self.window,
             "confirm_n": self.confirm_n,
-            "data": [float(v) if math.isfinite(v) else None for v in self.data.tolist()],
+            "data": [_encode(v) for v in self.data.tolist()],
         }
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> StreamState:
+        """Rebuild a state from `to_json`, checking it thoroughly (the kernels trust the state's indices)."""
+        if not isinstance(payload, dict):
+            raise ValueError("detector state must be a JSON object")
         version = payload.get("version")
         if version != STATE_VERSION:
             raise ValueError(f"unsupported detector state version {version!r} (expected {STATE_VERSION})")
@@ -795,29 +847,93 @@ class StreamState:
             raise ValueError(f"detector state is missing {exc.args[0]!r}") from None
         if kind not in ("zscore", "ewma") or not isinstance(robust, bool):
             raise ValueError("detector state has an invalid kind or robust flag")
-        if not _is_int(window) or not _is_int(confirm_n) or window < 0 or confirm_n < 1:
+        if not _is_int(window) or not _is_int(confirm_n) or not 0 <= window <= _MAX_WINDOW or confirm_n < 1:
             raise ValueError("detector state has an invalid window or confirm_n")
+        if (kind == "ewma") != (window == 0):
+            raise ValueError("detector state window must be 0 for ewma and at least 2 for zscore")
         if not isinstance(raw, list):
             raise ValueError("detector state data must be a list")
-        data = np.array([np.nan if v is None else float(v) for v in raw], dtype=np.float64)
+        data = np.array([_decode(v) for v in raw], dtype=np.float64)
         state = cls(kind=kind, robust=robust, window=int(window), confirm_n=int(confirm_n), data=data)
-        expected = _HEADER + state.window * (2 if robust else 1) + state.confirm_n
-        if data.shape[0] != expected:
-            raise ValueError(f"detector state data has {data.shape[0]} values, expected {expected}")
+        problem = _state_problem(state, deep=True)
+        if problem:
+            raise ValueError(f"invalid detector state data: {problem}")
         return state
+
+
+def _encode(v: float) -> float | str | None:
+    if math.isfinite(v):
+        return v
+    return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def _decode(v: object) -> float:
+    if v is None:
+        return math.nan
+    if v in ("inf", "-inf"):
+        return float(v)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ValueError(f"invalid detector state value {v!r}")
+    return float(v)
+
+
+def _state_problem(state: StreamState, deep: bool) -> str | None:
+    """Why `state.data` cannot be fed to the kernels (out-of-range indices, wrong size...), or None.
+
+    The shallow check (every `update`) covers everything that indexes memory; the deep one (`from_json`) also
+    checks the buffers' contents.
+    """
+    data = state.data
+    window, n = state.window, state.confirm_n
+    ring = window * (2 if state.robust else 1)
+    expected = _HEADER + ring + n
+    if not isinstance(data, np.ndarray) or data.dtype != np.float64 or data.shape != (expected,):
+        return f"expected a float64 vector of {expected} values"
+
+    def counter(slot: int, high: float) -> bool:
+        v = float(data[slot])
+        return math.isfinite(v) and v == math.floor(v) and 0 <= v <= high
+
+    if not counter(_H_NSEEN, 2.0**53) or not counter(_H_EPOS, n - 1) or not counter(_H_ECOUNT, n):
+        return "bad point counter or k-of-n position"
+    if math.isinf(data[_H_LAST_SIGNAL]):
+        return "bad last signal time"
+    if state.kind == "zscore":
+        if not counter(_H_COUNT, window) or not counter(_H_POS, window - 1):
+            return "bad window count or position"
+        if not counter(_H_SINCE, 2.0**53) or not counter(_H_RUN, 2.0**53):
+            return "bad window counters"
+    if not deep:
+        return None
+    flags = data[_HEADER + ring :]
+    if not np.isin(flags, (0.0, 1.0)).all() or flags.sum() != data[_H_ECOUNT]:
+        return "bad k-of-n history"
+    if state.kind == "zscore":
+        count = int(data[_H_COUNT])
+        values = data[_HEADER : _HEADER + count]
+        if not np.isfinite(values).all() or (count < window and int(data[_H_POS]) != count):
+            return "bad window values"
+        if state.robust:
+            ordered = data[_HEADER + window : _HEADER + window + count]
+            if not np.array_equal(ordered, np.sort(values)):
+                return "bad sorted window"
+    return None
 
 
 def _checked_copy(spec: DetectorSpec, state: StreamState | None, p: _Params) -> tuple[StreamState, np.ndarray]:
     if state is None:
         fresh = StreamState.new(spec)
         return fresh, fresh.data
+    if state.version != STATE_VERSION:
+        raise ValueError(f"unsupported detector state version {state.version!r}")
     if (state.kind, state.robust, state.window, state.confirm_n) != p.layout:
         raise ValueError(
             f"state layout {(state.kind, state.robust, state.window, state.confirm_n)} does not match the spec "
             f"{p.layout} (kind, robust, window, confirm_n); start a new state"
         )
-    if state.version != STATE_VERSION:
-        raise ValueError(f"unsupported detector state version {state.version!r}")
+    problem = _state_problem(state, deep=False)
+    if problem:
+        raise ValueError(f"invalid detector state data: {problem}")
     return state, state.data.copy()
 
 

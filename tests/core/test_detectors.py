@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ops_pipeline.core import detectors
 from ops_pipeline.core.detectors import (
     STATE_VERSION,
     BatchResult,
@@ -624,3 +625,92 @@ def test_quality_on_the_labelled_synthetic_set(name: str) -> None:
     assert score.f1 >= 0.7, (name, score, score.precision, score.recall)
     noise_rows = [i for i in range(200) if series_kind(i) == "noise"]
     assert result.signals[noise_rows].sum() <= 10  # few false alarms on plain noise
+
+
+def test_out_buffers_are_filled_and_validated() -> None:
+    ts, values, _ = labelled_series(5, 300, seed=3)
+    spec = DetectorSpec(kind="zscore", threshold=3.0)
+    fresh = detect_batch(spec, ts, values)
+    scores = np.full(values.shape, 123.0)
+    signals = np.ones(values.shape, dtype=bool)
+    reused = detect_batch(spec, ts, values, out=(scores, signals))
+    assert reused.scores is scores and reused.signals is signals
+    assert_same(fresh.scores, fresh.signals, scores, signals)
+    with pytest.raises(ValueError, match="scores"):
+        detect_batch(spec, ts, values, out=(np.empty((5, 299)), signals))
+    with pytest.raises(ValueError, match="signals"):
+        detect_batch(spec, ts, values, out=(scores, np.empty(values.shape)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="contiguous"):
+        detect_batch(spec, ts, values, out=(np.empty((300, 5)).T, signals))
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    if impl is None or not hasattr(impl, "_locator_classes"):
+        pytest.skip("numba internals changed")
+    monkeypatch.setattr(impl, "_locator_classes", [])  # no cache location at all, as on a read-only system
+
+    def double(x: float) -> float:
+        return 2.0 * x
+
+    with pytest.warns(UserWarning, match="cannot cache double"):
+        jitted = detectors._jit()(double)
+    assert jitted(2.5) == 5.0
+
+
+def test_corrupted_states_are_rejected_before_reaching_the_kernels() -> None:
+    spec = DetectorSpec(kind="zscore", window=8, robust=True, confirm_k=1, confirm_n=2)
+    state, _, _ = update_many(spec, None, ts_of(5), noise(5))
+    good = state.to_json()
+    StreamState.from_json(good)
+    header = detectors._HEADER
+
+    def corrupt(slot: int, value: Any) -> dict[str, Any]:
+        data = list(good["data"])
+        data[slot] = value
+        return {**good, "data": data}
+
+    bad_payloads = [
+        corrupt(detectors._H_POS, 8.0),  # ring position past the window
+        corrupt(detectors._H_COUNT, 9.0),  # more points than the window holds
+        corrupt(detectors._H_EPOS, 2.0),  # k-of-n position past confirm_n
+        corrupt(detectors._H_NSEEN, -1.0),
+        corrupt(detectors._H_NSEEN, 1.5),
+        corrupt(header, None),  # NaN in the window
+        corrupt(header + 8, 1e9),  # the sorted copy no longer matches
+        corrupt(header + 16, 1.0),  # k-of-n flags disagree with their count
+        corrupt(detectors._H_ECOUNT, "x"),
+        {**good, "kind": "ewma"},
+        {**good, "window": 9},
+        {**good, "robust": 1},
+    ]
+    for payload in bad_payloads:
+        with pytest.raises(ValueError):
+            StreamState.from_json(payload)
+    data = state.data.copy()
+    data[detectors._H_POS] = 100.0
+    forged = StreamState(kind="zscore", robust=True, window=8, confirm_n=2, data=data)
+    with pytest.raises(ValueError, match="position"):
+        update(spec, forged, 0, 1.0)
+
+
+def test_non_finite_state_values_round_trip_through_strict_json() -> None:
+    spec = DetectorSpec(kind="ewma", warmup=2)
+    state = StreamState.new(spec)
+    state.data[detectors._H_MEAN] = -np.inf
+    state.data[detectors._H_M2] = np.inf
+    text = json.dumps(state.to_json(), allow_nan=False)
+    again = StreamState.from_json(json.loads(text))
+    np.testing.assert_array_equal(again.data, state.data)
+
+
+def test_ewma_recovers_from_an_overflow() -> None:
+    x = noise(200, seed=20)
+    x[[50, 51]] = [1e308, -1e308]  # m and v overflow: the EWMA starts again from the next point
+    x[150] += 10
+    for robust in (False, True):
+        res = run(DetectorSpec(kind="ewma", robust=robust, threshold=5.0), x)
+        assert np.isfinite(res.scores[0, 60:]).all()
+        assert signal_idx(DetectorSpec(kind="ewma", robust=robust, threshold=5.0), x)[-1] == 150
