@@ -8,13 +8,16 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ops_pipeline import run_history
+from ops_pipeline.backfill.plan import plan_backfill
 from ops_pipeline.core.drift import changes_markdown
+from ops_pipeline.core.ingestion_plan import parse_moment
 from ops_pipeline.core.resolver import simulate, simulation_markdown
 from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.core.secrets import SecretError
@@ -25,6 +28,7 @@ from ops_pipeline.sources.base import SourceError
 from ops_pipeline.sources.registry import scanner_for, supports_scan
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import StoreError, open_store
+from ops_pipeline.store.manifests import manifests, manifests_json
 from ops_pipeline.store.signals import recent_signals
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_run_commands(commands)
     _add_insight_commands(commands)
+    _add_backfill_commands(commands)
 
     store = commands.add_parser("store", help="the ops store")
     store.add_argument("action", choices=["upgrade"])
@@ -275,6 +280,47 @@ def _signals_recent(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backfill_commands(commands: argparse._SubParsersAction) -> None:
+    backfill = commands.add_parser("backfill", help="backfill pipelines: plan one, read its audit manifest")
+    backfill_commands = backfill.add_subparsers(dest="action", required=True)
+    planning = backfill_commands.add_parser("plan", help="rows per window, suggested partitions per run, estimate")
+    planning.add_argument("pipeline")
+    planning.add_argument("--start", required=True, help="ISO date or timestamp (UTC)")
+    planning.add_argument("--end", required=True, help="ISO date or timestamp (UTC), exclusive")
+    planning.set_defaults(handler=_backfill_plan)
+    manifest = backfill_commands.add_parser("manifest", help="one record per partition load, newest first")
+    manifest.add_argument("pipeline")
+    manifest.add_argument("--partition", help="only this partition key")
+    manifest.add_argument("--limit", type=int)
+    manifest.add_argument("--json", action="store_true", help="export as JSON")
+    manifest.set_defaults(handler=_backfill_manifest)
+
+
+def _backfill_plan(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.pipeline not in settings.backfills:
+        raise LookupError(f"unknown backfill {args.pipeline!r} (configured: {', '.join(settings.backfills) or 'none'})")
+    plan = plan_backfill(settings, args.pipeline, parse_moment(args.start), parse_moment(args.end), open_store())
+    for window in plan.windows:
+        print(f"{window.start:%Y-%m-%d %H:%M}\t{window.rows}")
+    print(plan.summary())
+    return 0
+
+
+def _backfill_manifest(args: argparse.Namespace) -> int:
+    records = manifests(open_store(), args.pipeline, args.partition, args.limit)
+    if args.json:
+        print(manifests_json(records), end="")
+        return 0
+    for r in records:
+        print(
+            f"{r.partition_key}\t{r.rows_read}\t{r.rows_written}\t{r.destination_checksum}\t"
+            f"reconciled={r.reconciled}\tscore={r.validation_score:.3f}\t{r.duration_s:.3f}s\t"
+            f"{r.rows_per_s:,.0f} rows/s\t{r.run_id or ''}"
+        )
+    return 0
+
+
 def _store_upgrade(args: argparse.Namespace) -> int:
     engine = open_store()
     print(f"ok: ops store at {engine.url.render_as_string(hide_password=True)} is at the latest revision")
@@ -291,6 +337,7 @@ def _demo(args: argparse.Namespace) -> int:
     metrics = PROJECT_ROOT / "examples" / "demo" / "metrics.csv"
     if not is_fresh(metrics):
         generate_metrics(metrics)
+    sqlite3.connect(PROJECT_ROOT / "examples" / "demo" / "lake.db").close()  # the backfill's (empty) destination
     home = PROJECT_ROOT / ".dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")

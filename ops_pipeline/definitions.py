@@ -8,12 +8,14 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster._utils.schedules import is_valid_cron_string
 
+from ops_pipeline.assets.backfill import build_backfill_asset
 from ops_pipeline.assets.catalog import schema_catalog
 from ops_pipeline.assets.catalog_tables import catalog_table_specs
 from ops_pipeline.assets.insight_signals import build_insight_signals
 from ops_pipeline.assets.run_history import run_history
 from ops_pipeline.jobs.catalog_rescan import build_rescan_schedule, catalog_scan_job
 from ops_pipeline.jobs.connection_check import check_source_connection
+from ops_pipeline.jobs.ingestion_plan import plan_ingestion
 from ops_pipeline.jobs.insight_refresh import build_insight_refresh
 from ops_pipeline.jobs.reactions import REACTION_JOBS
 from ops_pipeline.jobs.resolver_simulation import simulate_resolver
@@ -39,7 +41,9 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
         simulate_resolver,
         run_history_job,
         diagnose_signal,
+        plan_ingestion,
     ]
+    backfills = [build_backfill_asset(name, spec) for name, spec in sorted(settings.backfills.items())]
     schedules = _schedules(settings, settings_file)
     if settings.insights.refresh_cron:
         _check_cron(settings.insights.refresh_cron, f"{settings_file}: insights.refresh_cron")
@@ -49,7 +53,7 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
         jobs.append(job)
         schedules.append(schedule)
     return dg.Definitions(
-        assets=[schema_catalog, *catalog_table_specs(ops_store.engine()), run_history, insight_signals],
+        assets=[schema_catalog, *catalog_table_specs(ops_store.engine()), run_history, insight_signals, *backfills],
         jobs=jobs,
         sensors=[
             build_source_sync_sensor(settings.catalog.sync_interval_s),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -255,9 +255,17 @@ class DetectorSettings(StrictModel):
         from ops_pipeline.core.detectors import DetectorSpec
 
         return DetectorSpec(
-            kind=self.kind, window=self.window, alpha=self.alpha, halflife=self.halflife, threshold=self.threshold,
-            direction=self.direction, warmup=self.warmup, robust=self.robust, cooldown_s=self.cooldown,
-            confirm_k=self.confirm.k, confirm_n=self.confirm.n,
+            kind=self.kind,
+            window=self.window,
+            alpha=self.alpha,
+            halflife=self.halflife,
+            threshold=self.threshold,
+            direction=self.direction,
+            warmup=self.warmup,
+            robust=self.robust,
+            cooldown_s=self.cooldown,
+            confirm_k=self.confirm.k,
+            confirm_n=self.confirm.n,
         )
 
 
@@ -272,6 +280,66 @@ class InsightsSettings(StrictModel):
     refresh_schedule_running: bool = False
 
 
+class ValidationRule(StrictModel):
+    rule: Literal["not_null", "range", "regex", "unique", "allowed_values", "referential"]
+    column: str
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    values: list[str | int | float | bool] | None = None
+    table: str | None = Field(default=None, description="referential: the table in the source that must hold it")
+    target_column: str | None = None
+
+    @model_validator(mode="after")
+    def _arguments(self) -> ValidationRule:
+        needs = {
+            "range": ("min", "max"),
+            "regex": ("pattern",),
+            "allowed_values": ("values",),
+            "referential": ("table", "target_column"),
+        }.get(self.rule, ())
+        if self.rule == "range" and self.min is None and self.max is None:
+            raise ValueError("range needs min, max or both")
+        missing = [n for n in needs if self.rule != "range" and getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{self.rule} needs {', '.join(missing)}")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression {self.pattern!r}: {error}") from None
+        return self
+
+
+class SampleValidation(StrictModel):
+    sample_rows: int = Field(default=1000, ge=1, le=1_000_000)
+    threshold: float = Field(default=1.0, ge=0, le=1, description="lowest score that lets a partition load")
+    rules: list[ValidationRule] = []
+
+
+class BackfillSettings(StrictModel):
+    source: str = Field(description="a registered source (postgresql, mysql or sqlite)")
+    table: str | None = Field(default=None, description="schema.table or table in the source")
+    query: str | None = Field(default=None, description="SELECT ... instead of a table; the window filter wraps it")
+    time_column: str
+    destination: str = Field(description="a registered postgresql or sqlite source")
+    destination_table: str | None = Field(default=None, description="default: the pipeline's name")
+    window: Literal["hourly", "daily"] = "daily"
+    start: datetime
+    end: datetime | None = None
+    partitions_per_run: int = Field(default=7, ge=1, le=1000)
+    chunk_rows: int = Field(default=50_000, ge=100, le=5_000_000)
+    validation: SampleValidation = SampleValidation()
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> BackfillSettings:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of table or query")
+        if self.query is not None and not re.match(r"^\s*(select|with)\b", self.query, re.IGNORECASE):
+            raise ValueError("query must be a SELECT (or WITH ... SELECT) statement")
+        return self
+
+
 class OpsSettings(StrictModel):
     sources: dict[str, SourceConfig] = {}
     resolvers: list[ResolverSpec] = []
@@ -280,6 +348,7 @@ class OpsSettings(StrictModel):
     metrics: MetricsSettings = MetricsSettings()
     detectors: list[DetectorSettings] = []
     insights: InsightsSettings = InsightsSettings()
+    backfills: dict[str, BackfillSettings] = {}
 
     @model_validator(mode="after")
     def _detectors_have_sources(self) -> OpsSettings:
@@ -293,6 +362,29 @@ class OpsSettings(StrictModel):
                     f"detectors[{index}].source",
                     f"{detector.source!r} is not configured (add metrics.{detector.source})",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _backfills_use_known_sources(self) -> OpsSettings:
+        for name, backfill in self.backfills.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise _cross_reference_error(f"backfills.{name}", "pipeline names are letters, digits and '_'")
+            for role, allowed in (
+                ("source", ("postgresql", "mysql", "sqlite")),
+                ("destination", ("postgresql", "sqlite")),
+            ):
+                source_name = getattr(backfill, role)
+                source = self.sources.get(source_name)
+                if source is None:
+                    known = ", ".join(sorted(self.sources)) or "none"
+                    raise _cross_reference_error(
+                        f"backfills.{name}.{role}", f"unknown source {source_name!r} (configured: {known})"
+                    )
+                if source.type not in allowed:
+                    raise _cross_reference_error(
+                        f"backfills.{name}.{role}",
+                        f"a {source.type} source cannot be a backfill {role} (use {', '.join(allowed)})",
+                    )
         return self
 
     def detector(self, name: str) -> DetectorSettings:

@@ -66,6 +66,29 @@ def pg_database() -> Iterator[str]:
 
 
 @pytest.fixture
+def make_pg_database() -> Iterator[Callable[[], str]]:
+    """Creates as many fresh PostgreSQL databases as a test needs; drops them all afterwards."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    admin = sa.create_engine(pg_url(), isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"ops_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return name
+
+    try:
+        yield make
+    finally:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def pg_engine(pg_database: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(pg_url(pg_database))
     yield engine

@@ -101,7 +101,7 @@ class PostgresScanner(Scanner[PostgresSource]):
 
     def test_connection(self, name: str, config: PostgresSource) -> ConnectionReport:
         def version() -> str:
-            with _connect(name, config) as conn, conn.cursor() as cursor:
+            with connect(name, config) as conn, conn.cursor() as cursor:
                 cursor.execute("SHOW server_version")
                 return str(cursor.fetchone()[0])
 
@@ -109,7 +109,7 @@ class PostgresScanner(Scanner[PostgresSource]):
         return ConnectionReport(name, self.source_type, server_version, latency_ms, _target(config))
 
     def scan(self, name: str, config: PostgresSource, *, exact_row_counts: bool = False) -> Catalog:
-        with _connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
+        with connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
             # Keys and indexes come over a second connection while the server builds the column lists.
             keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
             cursor.execute("SHOW server_version")
@@ -152,7 +152,9 @@ def _connection_args(config: PostgresSource) -> dict[str, Any]:
 
 
 @contextmanager
-def _connect(name: str, config: PostgresSource) -> Iterator[psycopg2.extensions.connection]:
+def connect(name: str, config: PostgresSource, *, writable: bool = False) -> Iterator[psycopg2.extensions.connection]:
+    """A connection with errors turned into SourceErrors. Read-only and autocommit unless `writable`, where the
+    caller commits; the session runs in UTC either way."""
     try:
         conn = psycopg2.connect(**_connection_args(config))
     except SecretError as error:
@@ -161,7 +163,9 @@ def _connect(name: str, config: PostgresSource) -> Iterator[psycopg2.extensions.
         reason = " ".join(str(error).split()) or type(error).__name__
         raise SourceError(name, classify(reason), f"{_target(config)}: {reason}") from None
     try:
-        conn.set_session(readonly=True, autocommit=True)
+        conn.set_session(readonly=not writable, autocommit=not writable)
+        with conn.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
         yield conn
     except psycopg2.Error as error:
         reason = " ".join(str(error).split())
@@ -172,7 +176,7 @@ def _connect(name: str, config: PostgresSource) -> Iterator[psycopg2.extensions.
 
 
 def _fetch_keys_and_indexes(name: str, config: PostgresSource) -> tuple[list[Any], list[Any]]:
-    with _connect(name, config) as conn, conn.cursor() as cursor:
+    with connect(name, config) as conn, conn.cursor() as cursor:
         cursor.execute(CONSTRAINTS)
         constraint_rows = cursor.fetchall()
         cursor.execute(INDEXES)

@@ -153,8 +153,9 @@ def _drift(conn: sa.Connection, previous: Snapshot, catalog: Catalog, hashes: di
     before = {
         _qualified(r.schema_name, r.table_name): r.definition_hash
         for r in conn.execute(
-            sa.select(catalog_tables.c.schema_name, catalog_tables.c.table_name, catalog_tables.c.definition_hash)
-            .where(catalog_tables.c.snapshot_id == previous.id)
+            sa.select(
+                catalog_tables.c.schema_name, catalog_tables.c.table_name, catalog_tables.c.definition_hash
+            ).where(catalog_tables.c.snapshot_id == previous.id)
         )
     }
     differing = {name for name in before.keys() | hashes.keys() if before.get(name) != hashes.get(name)}

@@ -144,3 +144,41 @@ detector_states = sa.Table(
     sa.Column("last_ts", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+backfill_manifests = sa.Table(
+    "backfill_manifests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pipeline", sa.String(200), nullable=False),
+    sa.Column("partition_key", sa.String(40), nullable=False),
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("window_end", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("rows_read", sa.BigInteger, nullable=False),
+    sa.Column("rows_written", sa.BigInteger, nullable=False),
+    sa.Column("source_checksum", sa.String(100), nullable=False),
+    sa.Column("destination_checksum", sa.String(100), nullable=False),
+    sa.Column("reconciled", sa.Boolean, nullable=False),
+    sa.Column("validation_score", sa.Float, nullable=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("rows_per_s", sa.Float, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "pipeline", "partition_key"),
+)
+
+data_product_models = sa.Table(
+    "data_product_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("table_name", sa.String(500), nullable=False),
+    sa.Column("model_name", sa.String(300), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("json_schema", sa.Text, nullable=False),
+    sa.Column("pure", sa.Text, nullable=False),
+    sa.Column("diff", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("source", "table_name", "version"),
+)

@@ -61,7 +61,8 @@ def upgrade() -> None:
         sa.Column("definition_hash", sa.String(40), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_catalog_tables"),
         sa.ForeignKeyConstraint(
-            ["definition_hash"], ["catalog_definitions.hash"],
+            ["definition_hash"],
+            ["catalog_definitions.hash"],
             name="fk_catalog_tables_definition_hash_catalog_definitions",
         ),
         sa.ForeignKeyConstraint(
