@@ -43,13 +43,17 @@ def run_sql(database: str, sql: str, params: tuple = ()) -> list[tuple]:
 
 def insert_trades(database: str, first_id: int, count: int, day: str, *, note: str = "n") -> None:
     """`count` trades spread over one UTC day, with a NULL note every 7th row and a tab in every 11th."""
-    run_sql(database, f"""
+    run_sql(
+        database,
+        f"""
         INSERT INTO trades
         SELECT {first_id} + g, 1 + g %% 50, round((g * 7.31)::numeric %% 10000, 2),
                CASE WHEN g %% 7 = 0 THEN NULL WHEN g %% 11 = 0 THEN %s || E'\\ttab' ELSE %s || g END,
                %s::timestamptz + (g * 86399.0 / {count}) * interval '1 second', g %% 2 = 0
         FROM generate_series(0, {count - 1}) g
-    """, (note, note, day))
+    """,
+        (note, note, day),
+    )
 
 
 @pytest.fixture
@@ -67,30 +71,56 @@ def destination(make_pg_database: Callable[[], str]) -> str:
 
 
 def pg(database: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "postgresql", "host": PG_HOST, "port": PG_PORT, "user": PG_USER, "database": database,
-            "connect_timeout_s": 3, **extra}
+    return {
+        "type": "postgresql",
+        "host": PG_HOST,
+        "port": PG_PORT,
+        "user": PG_USER,
+        "database": database,
+        "connect_timeout_s": 3,
+        **extra,
+    }
 
 
 def backfill_config(tmp_path: Path, source: dict[str, Any], destination: dict[str, Any], **spec: Any) -> Path:
-    pipeline = {"source": "src", "table": "trades", "time_column": "traded_at", "destination": "dst",
-                "window": "daily", "start": "2024-03-01", "end": "2024-03-05", "partitions_per_run": 10,
-                "chunk_rows": 700,
-                "validation": {"sample_rows": 200, "threshold": 1.0, "rules": [
-                    {"rule": "not_null", "column": "id"}, {"rule": "unique", "column": "id"},
-                    {"rule": "range", "column": "amount", "min": 0, "max": 10000},
-                    {"rule": "referential", "column": "account", "table": "accounts", "target_column": "id"}]}}
+    pipeline = {
+        "source": "src",
+        "table": "trades",
+        "time_column": "traded_at",
+        "destination": "dst",
+        "window": "daily",
+        "start": "2024-03-01",
+        "end": "2024-03-05",
+        "partitions_per_run": 10,
+        "chunk_rows": 700,
+        "validation": {
+            "sample_rows": 200,
+            "threshold": 1.0,
+            "rules": [
+                {"rule": "not_null", "column": "id"},
+                {"rule": "unique", "column": "id"},
+                {"rule": "range", "column": "amount", "min": 0, "max": 10000},
+                {"rule": "referential", "column": "account", "table": "accounts", "target_column": "id"},
+            ],
+        },
+    }
     pipeline.update(spec)
     path = tmp_path / "ops.yaml"
     path.write_text(yaml.safe_dump({"sources": {"src": source, "dst": destination}, "backfills": {"trades": pipeline}}))
     return path
 
 
-def materialize(config: Path, store_url: str, instance: dg.DagsterInstance, first: str, last: str,
-                pipeline: str = "trades") -> dg.ExecuteInProcessResult:
+def materialize(
+    config: Path, store_url: str, instance: dg.DagsterInstance, first: str, last: str, pipeline: str = "trades"
+) -> dg.ExecuteInProcessResult:
     asset = build_backfill_asset(pipeline, load_settings(config).backfills[pipeline])
     return dg.materialize(
-        [asset], instance=instance, raise_on_error=False,
-        resources={"ops_store": OpsStoreResource(database_url=store_url),
-                   "sources": SourceRegistry(config_path=str(config))},
+        [asset],
+        instance=instance,
+        raise_on_error=False,
+        resources={
+            "ops_store": OpsStoreResource(database_url=store_url),
+            "sources": SourceRegistry(config_path=str(config)),
+        },
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )

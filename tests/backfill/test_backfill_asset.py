@@ -1,7 +1,7 @@
 import dagster as dg
 
-from ops_pipeline.store.manifests import manifests
 from ops_pipeline.store.engine import open_store
+from ops_pipeline.store.manifests import manifests
 from tests.backfill.conftest import backfill_config, insert_trades, materialize, pg, run_sql
 
 DAYS = {"2024-03-01": 1000, "2024-03-02": 1500, "2024-03-03": 2000}
@@ -83,12 +83,15 @@ def test_a_tampered_destination_fails_reconciliation(tmp_path, trades_source, de
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     with dg.instance_for_test() as instance:
         assert materialize(config, store_url, instance, "2024-03-01", "2024-03-01").success
-        run_sql(destination, """
+        run_sql(
+            destination,
+            """
             CREATE FUNCTION tamper() RETURNS trigger AS $$ BEGIN NEW.note := 'changed'; RETURN NEW; END $$
             LANGUAGE plpgsql;
             CREATE TRIGGER tamper BEFORE INSERT ON trades_copy FOR EACH ROW WHEN (NEW.id = 100005)
             EXECUTE FUNCTION tamper();
-        """)
+        """,
+        )
         result = materialize(config, store_url, instance, "2024-03-02", "2024-03-02")
     checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
     assert not checks["reconciliation"].passed
