@@ -11,6 +11,7 @@ from dagster._utils.schedules import is_valid_cron_string
 from ops_pipeline.assets.backfill import build_backfill_asset
 from ops_pipeline.assets.catalog import schema_catalog
 from ops_pipeline.assets.catalog_tables import catalog_table_specs
+from ops_pipeline.assets.data_product_models import data_product_models
 from ops_pipeline.assets.insight_signals import build_insight_signals
 from ops_pipeline.assets.run_history import run_history
 from ops_pipeline.jobs.catalog_rescan import build_rescan_schedule, catalog_scan_job
@@ -53,7 +54,14 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
         jobs.append(job)
         schedules.append(schedule)
     return dg.Definitions(
-        assets=[schema_catalog, *catalog_table_specs(ops_store.engine()), run_history, insight_signals, *backfills],
+        assets=[
+            schema_catalog,
+            *catalog_table_specs(ops_store.engine()),
+            run_history,
+            insight_signals,
+            data_product_models,
+            *backfills,
+        ],
         jobs=jobs,
         sensors=[
             build_source_sync_sensor(settings.catalog.sync_interval_s),

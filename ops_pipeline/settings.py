@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from ops_pipeline.core.durations import parse_duration
 from ops_pipeline.core.filters import NameFilter, ScanFilter
+from ops_pipeline.core.models import ConstraintSpec
 from ops_pipeline.core.resolver import ResolverSpec
 from ops_pipeline.core.secrets import is_secret_ref
 
@@ -327,7 +328,13 @@ class BackfillSettings(StrictModel):
     window: Literal["hourly", "daily"] = "daily"
     start: datetime
     end: datetime | None = None
-    partitions_per_run: int = Field(default=7, ge=1, le=1000)
+    partitions_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="windows per run for UI backfills; unset: a whole range in one run, which the dagster CLI's "
+        "--partition-range requires",
+    )
     chunk_rows: int = Field(default=50_000, ge=100, le=5_000_000)
     validation: SampleValidation = SampleValidation()
 
@@ -340,6 +347,20 @@ class BackfillSettings(StrictModel):
         return self
 
 
+class DataProductSpec(StrictModel):
+    source: str
+    table: str = Field(description="qualified name as the catalog shows it, e.g. public.orders or main.orders")
+    constraints: list[ConstraintSpec] = []
+    profile: bool = Field(default=True, description="profile a sample of the table with each generation")
+    sample_rows: int = Field(default=5000, ge=10, le=1_000_000)
+
+
+class DataProductSettings(StrictModel):
+    package: str = Field(default="model::ops", description="Legend PURE package of the generated classes")
+    output_dir: str | None = Field(default=None, description="where model files go (default $DAGSTER_HOME/models)")
+    models: list[DataProductSpec] = []
+
+
 class OpsSettings(StrictModel):
     sources: dict[str, SourceConfig] = {}
     resolvers: list[ResolverSpec] = []
@@ -349,6 +370,7 @@ class OpsSettings(StrictModel):
     detectors: list[DetectorSettings] = []
     insights: InsightsSettings = InsightsSettings()
     backfills: dict[str, BackfillSettings] = {}
+    data_products: DataProductSettings = DataProductSettings()
 
     @model_validator(mode="after")
     def _detectors_have_sources(self) -> OpsSettings:
@@ -385,6 +407,18 @@ class OpsSettings(StrictModel):
                         f"backfills.{name}.{role}",
                         f"a {source.type} source cannot be a backfill {role} (use {', '.join(allowed)})",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _data_products_use_scannable_sources(self) -> OpsSettings:
+        for index, model in enumerate(self.data_products.models):
+            source = self.sources.get(model.source)
+            if source is None or source.type not in ("postgresql", "mysql", "sqlite"):
+                reason = "is not configured" if source is None else f"is a {source.type} source"
+                raise _cross_reference_error(
+                    f"data_products.models[{index}].source",
+                    f"{model.source!r} {reason}; models come from postgresql, mysql or sqlite tables",
+                )
         return self
 
     def detector(self, name: str) -> DetectorSettings:
@@ -547,4 +581,9 @@ def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
     insights = settings.insights
     if insights.artifacts_dir:
         insights = insights.model_copy(update={"artifacts_dir": anchored(insights.artifacts_dir)})
-    return settings.model_copy(update={"sources": sources, "metrics": metrics, "insights": insights})
+    products = settings.data_products
+    if products.output_dir:
+        products = products.model_copy(update={"output_dir": anchored(products.output_dir)})
+    return settings.model_copy(
+        update={"sources": sources, "metrics": metrics, "insights": insights, "data_products": products}
+    )

@@ -38,7 +38,9 @@ def build_backfill_asset(name: str, spec: BackfillSettings) -> dg.AssetsDefiniti
     @dg.asset(
         name=name,
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=spec.partitions_per_run),
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=spec.partitions_per_run)
+        if spec.partitions_per_run
+        else dg.BackfillPolicy.single_run(),
         group_name="backfills",
         kinds={"backfill"},
         pool=f"backfill_{spec.destination}",

@@ -1,5 +1,7 @@
 """`plan_ingestion`: before a backfill, how many rows each window holds and how to batch the runs."""
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -37,7 +39,7 @@ def plan(
     return dg.Output(result.summary(), metadata=plan_metadata(result))
 
 
-def plan_metadata(result: IngestionPlan) -> dict[str, object]:
+def plan_metadata(result: IngestionPlan) -> dict[str, Any]:
     rows = [f"| {w.start:%Y-%m-%d %H:%M} | {w.rows:,} |" for w in result.windows[:SHOWN_WINDOWS]]
     more = len(result.windows) - SHOWN_WINDOWS
     table = "\n".join(["| window | rows |", "|---|---|", *rows] + ([f"\n… and {more} more"] if more > 0 else []))

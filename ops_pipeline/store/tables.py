@@ -178,6 +178,8 @@ data_product_models = sa.Table(
     sa.Column("json_schema", sa.Text, nullable=False),
     sa.Column("pure", sa.Text, nullable=False),
     sa.Column("diff", sa.Text, nullable=False),
+    sa.Column("table_definition", sa.Text, nullable=False),
+    sa.Column("constraints", sa.Text, nullable=False),
     sa.Column("run_id", sa.String(64)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("source", "table_name", "version"),

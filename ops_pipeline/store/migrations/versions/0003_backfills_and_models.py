@@ -48,6 +48,8 @@ def upgrade() -> None:
         sa.Column("json_schema", sa.Text, nullable=False),
         sa.Column("pure", sa.Text, nullable=False),
         sa.Column("diff", sa.Text, nullable=False),
+        sa.Column("table_definition", sa.Text, nullable=False),
+        sa.Column("constraints", sa.Text, nullable=False),
         sa.Column("run_id", sa.String(64)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_data_product_models"),
