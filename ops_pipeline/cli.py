@@ -21,12 +21,15 @@ from ops_pipeline.core.ingestion_plan import parse_moment
 from ops_pipeline.core.resolver import simulate, simulation_markdown
 from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.core.secrets import SecretError
+from ops_pipeline.data_products import catalogued_table, table_source
 from ops_pipeline.metrics.recorded import append_points
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.settings import ConfigError, OpsSettings, load_settings
 from ops_pipeline.sources.base import SourceError
+from ops_pipeline.sources.profile import profile_table
 from ops_pipeline.sources.registry import scanner_for, supports_scan
 from ops_pipeline.store import catalog as catalog_store
+from ops_pipeline.store.data_products import latest_model
 from ops_pipeline.store.engine import StoreError, open_store
 from ops_pipeline.store.manifests import manifests, manifests_json
 from ops_pipeline.store.signals import recent_signals
@@ -87,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_run_commands(commands)
     _add_insight_commands(commands)
     _add_backfill_commands(commands)
+    _add_model_commands(commands)
 
     store = commands.add_parser("store", help="the ops store")
     store.add_argument("action", choices=["upgrade"])
@@ -318,6 +322,57 @@ def _backfill_manifest(args: argparse.Namespace) -> int:
             f"reconciled={r.reconciled}\tscore={r.validation_score:.3f}\t{r.duration_s:.3f}s\t"
             f"{r.rows_per_s:,.0f} rows/s\t{r.run_id or ''}"
         )
+    return 0
+
+
+def _add_model_commands(commands: argparse._SubParsersAction) -> None:
+    models = commands.add_parser("models", help="reverse ETL: analyse a catalogued table, show its generated model")
+    model_commands = models.add_subparsers(dest="action", required=True)
+    analyze = model_commands.add_parser("analyze", help="columns, keys, row count and a sampled profile")
+    analyze.add_argument("source")
+    analyze.add_argument("table", help="qualified as in the catalog, e.g. public.orders")
+    analyze.add_argument("--sample-rows", type=int, default=10_000)
+    analyze.add_argument("--exact-count", action="store_true")
+    analyze.set_defaults(handler=_models_analyze)
+    show = model_commands.add_parser("show", help="the latest generated model of a table")
+    show.add_argument("source")
+    show.add_argument("table")
+    show.add_argument("--format", choices=["pure", "json-schema", "diff"], default="pure")
+    show.set_defaults(handler=_models_show)
+
+
+def _models_analyze(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    table = catalogued_table(open_store(), args.source, args.table)
+    profile = profile_table(
+        args.source,
+        table_source(settings, args.source),
+        table,
+        sample_rows=args.sample_rows,
+        exact_count=args.exact_count,
+    )
+    print(
+        f"# {args.source}.{table.qualified_name}: {profile.row_count:,} rows "
+        f"({'exact' if profile.row_count_exact else 'estimated'}); pk ({', '.join(table.primary_key)}); "
+        f"{len(table.foreign_keys)} foreign keys; {len(table.indexes)} indexes"
+    )
+    print(f"# sample: {profile.sampled_rows:,} rows by {profile.sample_method} in {profile.duration_s:.3f} s")
+    for c in profile.columns:
+        top = ", ".join(f"{value} ({count})" for value, count in c.top_values[:5])
+        print(
+            f"{c.name}\t{c.data_type}\tnulls={c.null_fraction:.1%}\tdistinct~{c.distinct_estimate}\t"
+            f"min={c.min}\tmax={c.max}\t{top}"
+        )
+    return 0
+
+
+def _models_show(args: argparse.Namespace) -> int:
+    stored = latest_model(open_store(), args.source, args.table)
+    if stored is None:
+        raise LookupError(f"no model generated yet for {args.source}.{args.table} (materialize data_product_models)")
+    text = {"pure": stored.pure, "json-schema": stored.json_schema, "diff": stored.diff + "\n"}[args.format]
+    print(f"// {stored.model_name} version {stored.version}", file=sys.stderr)
+    print(text, end="")
     return 0
 
 
