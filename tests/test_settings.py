@@ -66,7 +66,7 @@ def pg(**overrides: Any) -> dict[str, Any]:
 
 def test_demo_config_loads() -> None:
     settings = load_settings(REPO_ROOT / "ops.yaml")
-    assert set(settings.sources) == {"demo"}
+    assert set(settings.sources) == {"demo", "lake"}
     demo = settings.sources["demo"]
     assert isinstance(demo, SQLiteSource)
     assert demo.scan_filter.keeps("main", "orders")
