@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -86,6 +87,8 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int,
     metrics = load_demo_module("generate_metrics").generate_metrics(tmp_path / "metrics.csv")
     config = yaml.safe_load((REPO_ROOT / "ops.yaml").read_text())
     config["sources"]["demo"]["path"] = str(warehouse)
+    config["sources"]["lake"]["path"] = str(tmp_path / "lake.db")
+    sqlite3.connect(tmp_path / "lake.db").close()
     config["metrics"]["recorded"]["path"] = str(metrics)
     config["insights"]["probe_interval_s"] = 5
     (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
