@@ -17,6 +17,8 @@ from ops_pipeline.store.cursors import read_cursor, write_cursor
 
 CURSOR = "dagster_run_storage"
 BATCH = 500
+# The first refresh of a large instance reads step stats per run; bounded, it spreads over several refreshes.
+MAX_RUNS_PER_REFRESH = 5000
 MAX_WORKFLOW_NAME = 300
 
 DAGSTER_STATUSES: dict[dg.DagsterRunStatus, RunStatus] = {
@@ -36,46 +38,62 @@ DAGSTER_STATUSES: dict[dg.DagsterRunStatus, RunStatus] = {
 class IngestResult:
     ingested: int
     cursor: str | None
+    backlog: bool  # the refresh stopped at its limit; the next one continues from the cursor
 
 
-def ingest_dagster_runs(instance: dg.DagsterInstance, engine: sa.Engine, batch: int = BATCH) -> IngestResult:
-    """Upsert every run updated since the cursor; the cursor moves in the same transaction as the rows."""
+def ingest_dagster_runs(
+    instance: dg.DagsterInstance, engine: sa.Engine, batch: int = BATCH, max_runs: int = MAX_RUNS_PER_REFRESH
+) -> IngestResult:
+    """Upsert every run updated since the cursor (an update time), oldest first, at most about `max_runs`.
+
+    Run storage orders pages by update time only, so a page that fills up may cut a group of runs sharing one
+    update time: that group is left for the next page, which starts at it. A group bigger than a page is read
+    whole. The cursor moves in the same transaction as the rows; re-reading a run is a harmless upsert.
+    """
     ingested = 0
     with engine.connect() as conn:
         cursor = read_cursor(conn, CURSOR)
-    while True:
-        after_ts, after_id = _parse_cursor(cursor)
-        # updated_after is strict; step back a microsecond and drop what the cursor already covers, so runs
-        # updated in the same microsecond as the last one are not skipped.
-        since = datetime.fromtimestamp(after_ts, UTC) - timedelta(microseconds=1) if after_ts else None
-        page = instance.get_run_records(
-            filters=dg.RunsFilter(updated_after=since) if since else None,
+    while ingested < max_runs:
+        after = datetime.fromisoformat(json.loads(cursor)["updated"]) if cursor else None
+        page = _page(instance, after, batch)
+        if not page:
+            return IngestResult(ingested, cursor, backlog=False)
+        complete = len(page) < batch
+        taken = page if complete else _whole_groups(instance, page)
+        cursor = json.dumps({"updated": _utc(taken[-1].update_timestamp).isoformat()})
+        with engine.begin() as conn:
+            run_store.upsert_runs(conn, [to_run_record(instance, r) for r in taken])
+            write_cursor(conn, CURSOR, cursor)
+        ingested += len(taken)
+        if complete:
+            return IngestResult(ingested, cursor, backlog=False)
+    return IngestResult(ingested, cursor, backlog=True)
+
+
+def _page(instance: dg.DagsterInstance, after: datetime | None, limit: int | None) -> list[Any]:
+    return list(
+        instance.get_run_records(
+            filters=dg.RunsFilter(updated_after=after) if after else None,
             order_by="update_timestamp",
             ascending=True,
-            limit=batch,
+            limit=limit,
         )
-        fresh = [r for r in page if (_timestamp(r.update_timestamp), r.storage_id) > (after_ts, after_id)]
-        if not fresh:
-            return IngestResult(ingested, cursor)
-        last = fresh[-1]
-        cursor = json.dumps({"ts": _timestamp(last.update_timestamp), "id": last.storage_id})
-        with engine.begin() as conn:
-            run_store.upsert_runs(conn, [to_run_record(instance, r) for r in fresh])
-            write_cursor(conn, CURSOR, cursor)
-        ingested += len(fresh)
-        if len(page) < batch:
-            return IngestResult(ingested, cursor)
+    )
 
 
-def _parse_cursor(cursor: str | None) -> tuple[float, int]:
-    if not cursor:
-        return 0.0, 0
-    data = json.loads(cursor)
-    return float(data["ts"]), int(data["id"])
-
-
-def _timestamp(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+def _whole_groups(instance: dg.DagsterInstance, page: list[Any]) -> list[Any]:
+    """The page without its last update-time group (it may be cut), or that whole group when it fills the page."""
+    last = page[-1].update_timestamp
+    earlier = [r for r in page if r.update_timestamp != last]
+    if earlier:
+        return earlier
+    group = instance.get_run_records(
+        filters=dg.RunsFilter(
+            updated_after=last - timedelta(microseconds=1), updated_before=last + timedelta(microseconds=1)
+        ),
+        ascending=True,
+    )
+    return list(group)
 
 
 def to_run_record(instance: dg.DagsterInstance, record: Any) -> RunRecord:
@@ -154,8 +172,11 @@ def run_history(context: dg.AssetExecutionContext, ops_store: OpsStoreResource) 
     """Every run of every workflow: this instance's Dagster runs and the runs external workflows report."""
     engine = ops_store.engine()
     result = ingest_dagster_runs(context.instance, engine)
-    context.log.info(f"ingested {result.ingested} new or updated Dagster runs")
-    return dg.MaterializeResult(metadata=history_metadata(engine, result.ingested))
+    context.log.info(
+        f"ingested {result.ingested} new or updated Dagster runs"
+        + (" (limit reached; the next refresh continues)" if result.backlog else "")
+    )
+    return dg.MaterializeResult(metadata={**history_metadata(engine, result.ingested), "backlog": result.backlog})
 
 
 def history_metadata(engine: sa.Engine, ingested: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.store.tables import workflow_runs
 
 UPSERT_BATCH = 1000
+RUN_FIELDS = fields(RunRecord)
 UPDATABLE = (
     "origin",
     "status",
@@ -46,27 +47,28 @@ class WorkflowStats:
 
 def upsert_runs(conn: sa.Connection, records: Iterable[RunRecord]) -> int:
     """Insert new runs and update known ones; re-reporting a run never duplicates it. Returns rows written."""
+    statement = _upsert_statement(conn.dialect.name)
+    recorded_at = datetime.now(UTC)
     written = 0
     batch: list[dict[str, Any]] = []
-    recorded_at = datetime.now(UTC)
     for record in records:
-        batch.append({**asdict(record), "recorded_at": recorded_at})
+        batch.append({**{f.name: getattr(record, f.name) for f in RUN_FIELDS}, "recorded_at": recorded_at})
         if len(batch) >= UPSERT_BATCH:
-            written += _upsert(conn, batch)
-            batch = []
+            conn.execute(statement, batch)
+            written, batch = written + len(batch), []
     if batch:
-        written += _upsert(conn, batch)
+        conn.execute(statement, batch)
+        written += len(batch)
     return written
 
 
-def _upsert(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(workflow_runs).values(rows)
-    statement = statement.on_conflict_do_update(
+def _upsert_statement(dialect: str) -> Any:
+    """One INSERT ... ON CONFLICT DO UPDATE run with many parameter sets: compiled once, not per batch."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(workflow_runs)
+    return statement.on_conflict_do_update(
         index_elements=["workflow", "run_id"], set_={c: statement.excluded[c] for c in UPDATABLE}
     )
-    conn.execute(statement)
-    return len(rows)
 
 
 def runs_of(engine: sa.Engine, workflow: str, *, limit: int = 20, page: int = 1) -> list[RunRecord]:

@@ -87,14 +87,13 @@ def save_states(conn: sa.Connection, detector: str, states: dict[str, tuple[dict
         }
         for key, (state, ts) in states.items()
     ]
-    for start in range(0, len(rows), BATCH):
-        statement = insert(detector_states).values(rows[start : start + BATCH])
-        conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["detector", "series_key"],
-                set_={c: statement.excluded[c] for c in ("state", "last_ts", "updated_at")},
-            )
-        )
+    statement = insert(detector_states)
+    statement = statement.on_conflict_do_update(
+        index_elements=["detector", "series_key"],
+        set_={c: statement.excluded[c] for c in ("state", "last_ts", "updated_at")},
+    )
+    for start in range(0, len(rows), BATCH):  # one statement, many parameter sets: compiled once
+        conn.execute(statement, rows[start : start + BATCH])
 
 
 def _row(signal: InsightSignal) -> dict[str, Any]:

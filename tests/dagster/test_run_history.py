@@ -1,3 +1,5 @@
+import uuid
+
 import dagster as dg
 import sqlalchemy as sa
 
@@ -88,3 +90,25 @@ def test_external_and_dagster_runs_share_the_history(tmp_path) -> None:
         nightly_export.execute_in_process(instance=instance)
         ingest_dagster_runs(instance, open_store(store_url))
     assert {r.origin for r in runs_of("nightly_export", database_url=store_url)} == {"dagster", "external"}
+
+
+def test_runs_sharing_one_update_time_are_never_skipped(tmp_path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    with dg.instance_for_test() as instance:
+        for _ in range(300):  # not started: on SQLite run storage they share a one-second update time
+            instance.add_run(dg.DagsterRun(job_name="queued_job", run_id=str(uuid.uuid4())))
+        assert ingest_dagster_runs(instance, engine, batch=100).ingested == 300
+        assert run_store.count_runs(engine) == 300
+        assert ingest_dagster_runs(instance, engine, batch=100).ingested == 0
+
+
+def test_a_refresh_is_bounded_and_the_next_one_continues(tmp_path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    with dg.instance_for_test() as instance:
+        for _ in range(5):
+            nightly_export.execute_in_process(instance=instance)
+        first = ingest_dagster_runs(instance, engine, batch=2, max_runs=2)
+        assert (first.ingested, first.backlog) == (2, True)
+        rest = ingest_dagster_runs(instance, engine, batch=2)
+        assert (rest.ingested, rest.backlog) == (3, False)
+        assert run_store.count_runs(engine) == 5
