@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import numpy as np
 
 from ops_pipeline.core.detectors import BatchResult, detect_batch, signals_of
-from ops_pipeline.core.signals import InsightSignal, make_signal
+from ops_pipeline.core.signals import InsightSignal
 from ops_pipeline.insights.grid import day_bounds, floor_to_step, moment
+from ops_pipeline.insights.signal import signal_for
 from ops_pipeline.metrics.series import MetricSeries, align
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.settings import DetectorSettings
@@ -44,20 +45,7 @@ def detect_day(detector: DetectorSettings, source: MetricsSource, day: date) -> 
     grid, matrix = align(series, start, end, step)
     result = detect_batch(detector.spec(), grid, matrix)
     signals = [
-        make_signal(
-            detector=detector.name,
-            kind=detector.kind,
-            metric=one.metric,
-            labels=one.labels_dict,
-            series_key=one.series_key,
-            ts=found.ts,
-            value=found.value,
-            score=found.score,
-            threshold=detector.threshold,
-            direction=detector.direction,
-            critical_at=detector.critical_at,
-            origin="batch",
-        )
+        signal_for(detector, one, found.ts, found.value, found.score, "batch")
         for row, one in enumerate(series)
         for found in signals_of(result, row)
         if first <= found.ts <= last

@@ -17,8 +17,9 @@ import numpy as np
 import sqlalchemy as sa
 
 from ops_pipeline.core.detectors import DetectorSpec, StreamState, update_many
-from ops_pipeline.core.signals import InsightSignal, make_signal
+from ops_pipeline.core.signals import InsightSignal
 from ops_pipeline.insights.grid import floor_to_step, moment
+from ops_pipeline.insights.signal import signal_for
 from ops_pipeline.metrics.series import MetricSeries
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.settings import DetectorSettings
@@ -93,20 +94,7 @@ def _advance(
         return None
     state, scores, signals = update_many(spec, state, timestamps, values)
     found = [
-        make_signal(
-            detector=detector.name,
-            kind=detector.kind,
-            metric=one.metric,
-            labels=one.labels_dict,
-            series_key=one.series_key,
-            ts=int(timestamps[i]),
-            value=float(values[i]),
-            score=float(scores[i]),
-            threshold=detector.threshold,
-            direction=detector.direction,
-            critical_at=detector.critical_at,
-            origin="probe",
-        )
+        signal_for(detector, one, int(timestamps[i]), float(values[i]), float(scores[i]), "probe")
         for i in np.flatnonzero(signals)
     ]
     saved_state = {"spec": fingerprint, "stream": state.to_json()}
