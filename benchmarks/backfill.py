@@ -12,8 +12,9 @@ Setup (not timed): two fresh databases `ops_bench_<random>` on one server (dropp
 failure). The source gets `trades` (id integer PK, account bigint, amount numeric(12,2), note text with NULLs,
 tabs and 37-character memos, traded_at timestamptz, settled boolean; an index on traded_at, as a time-windowed
 source has) holding 200,000 rows in 10 daily partitions of 20,000 (2024-03-01 .. 2024-03-10), and
-`trades_probe` for the memory probes: 200,000 rows on 2024-04-01 and 2,000,000 on 2024-04-02. Both come from
-one INSERT ... SELECT generate_series each, then VACUUM ANALYZE (so no measurement pays for hint bits).
+`trades_probe` for the memory probes: 200,000 rows on 2024-04-01 and 2,000,000 on 2024-04-02. Each is one
+INSERT ... SELECT generate_series (trades: one; trades_probe: one per day), then VACUUM ANALYZE (so no
+measurement pays for hint bits).
 
 Why 10 x 20,000: ten days is a realistic range for one run, and 20,000 rows a day keeps every window above
 twice the validation sample (500), so validation takes its TABLESAMPLE path as on real tables. The per-run
@@ -36,7 +37,12 @@ Measured, in this order, each into fresh destination tables:
              --repeat runs loads a fresh destination table, the median is reported (the first run in the
              process is the cold one). Checked: success, both checks passed, destination count and checksum
              equal the source's, one reconciled manifest record per partition carrying the run id. The phases
-             are read from the run's event log, next to the load time the manifest records.
+             are read from the run's event log, next to the load time the manifest records. Dagster's console
+             log (DEBUG, stderr) goes to a file in the temp dir meanwhile: the same work, less noise.
+* floor    - the Dagster floor, on the same instance: an asset of the same shape (partitions, policy, resources,
+             both blocking checks, one materialization per partition) with a no-op body, --repeat times; what
+             a 10-partition run costs before any data moves. `--instance postgresql` (dagster-postgres, as
+             deploy/dagster.postgres.yaml) and `--instance ephemeral` (in memory) show it on other storages.
 * to_sql   - `pandas.read_sql` of the source table (SQLAlchemy, postgresql+psycopg2; NOT timed, shown), then
              `DataFrame.to_sql(..., method="multi", chunksize=10_000)` into a new table (timed; it includes
              to_sql's CREATE TABLE). Checked: 200,000 rows arrive.
@@ -51,8 +57,9 @@ RSS <= 1.5x the 200k-row partition's. Exit code 0 when all are met, 1 otherwise 
 Server (same environment variables as the tests): OPS_TEST_PG_HOST/PORT/USER (default 127.0.0.1:5432, postgres,
 trust auth).
 
-Run:  .venv/bin/python benchmarks/backfill.py                  (about 1-2 minutes)
-      .venv/bin/python benchmarks/backfill.py --no-memory      (skip the two probe processes)
+Run:  .venv/bin/python benchmarks/backfill.py                        (about 2 minutes)
+      .venv/bin/python benchmarks/backfill.py --no-memory            (skip the two probe processes)
+      .venv/bin/python benchmarks/backfill.py --instance ephemeral   (Dagster storage in memory, informative)
 
 The last line is machine-readable:
   RESULT name=backfill ours_s=<s> baseline_s=<to_sql s> speedup=<to_sql/ours> limit_fraction=<ours/raw rows/s>
@@ -194,7 +201,9 @@ def execute(
 def insert_trades(database: str, table: str, first_id: int, first_day: date, days: int, per_day: int) -> None:
     """`days x per_day` rows, `per_day` spread evenly over each UTC day (exact microsecond offsets), one
     statement. Every 7th note is NULL, every 11th holds a tab (COPY escapes it), the rest a 37-character memo."""
-    execute(database, f"""
+    execute(
+        database,
+        f"""
         INSERT INTO {table}
         SELECT {first_id} + g, 1 + g %% 5000, round((g * 7.31)::numeric %% 10000, 2),
                CASE WHEN g %% 7 = 0 THEN NULL WHEN g %% 11 = 0 THEN E'memo\\t' || g
@@ -203,7 +212,9 @@ def insert_trades(database: str, table: str, first_id: int, first_day: date, day
                    + ((g %% {per_day})::bigint * 86400000000 / {per_day}) * interval '1 microsecond',
                g %% 3 = 0
         FROM generate_series(0, {days * per_day - 1}) g
-    """, (f"{first_day.isoformat()} 00:00:00+00",))
+    """,
+        (f"{first_day.isoformat()} 00:00:00+00",),
+    )
 
 
 def build_source(database: str, *, probes: bool) -> None:
@@ -231,22 +242,37 @@ def checksum(database: str, table: str) -> tuple[int, int]:
 
 
 def pg_source(database: str) -> dict[str, Any]:
-    return {"type": "postgresql", "host": PG_HOST, "port": PG_PORT, "user": PG_USER, "database": database,
-            "connect_timeout_s": 10}
+    return {
+        "type": "postgresql",
+        "host": PG_HOST,
+        "port": PG_PORT,
+        "user": PG_USER,
+        "database": database,
+        "connect_timeout_s": 10,
+    }
 
 
 def pipeline_spec(table: str, first: date, days: int, destination_table: str) -> dict[str, Any]:
     return {
-        "source": "src", "table": table, "time_column": "traded_at", "destination": "dst",
-        "destination_table": destination_table, "window": "daily",
-        "start": first.isoformat(), "end": (first + timedelta(days=days)).isoformat(),
+        "source": "src",
+        "table": table,
+        "time_column": "traded_at",
+        "destination": "dst",
+        "destination_table": destination_table,
+        "window": "daily",
+        "start": first.isoformat(),
+        "end": (first + timedelta(days=days)).isoformat(),
         "partitions_per_run": max(days, 1),
-        "validation": {"sample_rows": SAMPLE_ROWS, "threshold": 1.0, "rules": [
-            {"rule": "not_null", "column": "id"},
-            {"rule": "not_null", "column": "traded_at"},
-            {"rule": "unique", "column": "id"},
-            {"rule": "range", "column": "amount", "min": 0, "max": 10_000},
-        ]},
+        "validation": {
+            "sample_rows": SAMPLE_ROWS,
+            "threshold": 1.0,
+            "rules": [
+                {"rule": "not_null", "column": "id"},
+                {"rule": "not_null", "column": "traded_at"},
+                {"rule": "unique", "column": "id"},
+                {"rule": "range", "column": "amount", "min": 0, "max": 10_000},
+            ],
+        },
     }
 
 
@@ -259,15 +285,32 @@ def write_config(workdir: Path, source_db: str, destination_db: str, pipelines: 
 
 @contextmanager
 def dagster_instance(kind: str, workdir: Path) -> Iterator[dg.DagsterInstance]:
-    """sqlite: Dagster's default storage (SQLite files) in a temp DAGSTER_HOME, as `instance_for_test` builds it;
-    ephemeral: in-memory run and event-log storage (informative: what the run costs without storage writes)."""
+    """sqlite: Dagster's default storage (SQLite files) in a temp DAGSTER_HOME, as `instance_for_test` builds it
+    (the reported figure); postgresql: dagster-postgres storage in a fresh database on the same server, as
+    deploy/dagster.postgres.yaml configures production; ephemeral: in-memory storage, what a run costs without
+    storage writes. The last two are informative."""
     if kind == "ephemeral":
-        yield dg.DagsterInstance.ephemeral()
+        instance = dg.DagsterInstance.ephemeral()
+        try:
+            yield instance
+        finally:
+            instance.dispose()
         return
     home = workdir / "dagster_home"
     home.mkdir(exist_ok=True)
-    with dg.instance_for_test(temp_dir=str(home)) as instance:
-        yield instance
+    if kind == "sqlite":
+        with dg.instance_for_test(temp_dir=str(home)) as instance:
+            yield instance
+        return
+    with pg_database() as database:
+        (home / "dagster.yaml").write_text(
+            f"storage:\n  postgres:\n    postgres_url: {pg_url(database)}\ntelemetry:\n  enabled: false\n"
+        )
+        instance = dg.DagsterInstance.from_config(str(home))
+        try:
+            yield instance
+        finally:
+            instance.dispose()
 
 
 @contextmanager
@@ -317,9 +360,11 @@ def floor_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=name,
         partitions_def=partitions_for(spec),
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=spec.partitions_per_run),
-        check_specs=[dg.AssetCheckSpec(VALIDATE, asset=name, blocking=True),
-                     dg.AssetCheckSpec(RECONCILE, asset=name, blocking=True)],
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS),
+        check_specs=[
+            dg.AssetCheckSpec(VALIDATE, asset=name, blocking=True),
+            dg.AssetCheckSpec(RECONCILE, asset=name, blocking=True),
+        ],
     )
     def floor(ops_store: OpsStoreResource, sources: SourceRegistry) -> Iterator[Any]:
         yield dg.AssetCheckResult(check_name=VALIDATE, passed=True)
@@ -338,9 +383,11 @@ def time_floor(instance: dg.DagsterInstance, config: Path, store_url: str, repea
     seconds = []
     for i in range(repeat):
         asset = floor_asset(f"floor_{i}")
-        result, elapsed = timed(lambda asset=asset: dg.materialize(  # type: ignore[misc]
-            [asset], instance=instance, resources=resources, tags=tags, raise_on_error=False
-        ))
+        result, elapsed = timed(
+            lambda asset=asset: dg.materialize(  # type: ignore[misc]
+                [asset], instance=instance, resources=resources, tags=tags, raise_on_error=False
+            )
+        )
         if not result.success or len(result.asset_materializations_for_node(f"floor_{i}")) != DAYS:
             raise BenchmarkError("the no-op floor asset did not materialize its partitions")
         seconds.append(elapsed)
@@ -350,8 +397,11 @@ def time_floor(instance: dg.DagsterInstance, config: Path, store_url: str, repea
 def verify_run(result: dg.ExecuteInProcessResult, store_url: str, pipeline: str, keys: list[str], rows: int) -> float:
     """Checks the run and its manifest; returns the manifest's summed load time."""
     if not result.success:
-        failures = [e.step_failure_data.error.message for e in result.all_events
-                    if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_failure_data.error]
+        failures = [
+            e.step_failure_data.error.message
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_failure_data.error
+        ]
         raise BenchmarkError(f"{pipeline}: the run failed: {failures}")
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
     if checks != {VALIDATE: True, RECONCILE: True}:
@@ -360,37 +410,40 @@ def verify_run(result: dg.ExecuteInProcessResult, store_url: str, pipeline: str,
     found = sorted(r.partition_key for r in records)
     if found != keys:
         raise BenchmarkError(f"{pipeline}: manifest records for {found}, expected one for each of {keys}")
-    wrong = [r for r in records if not r.reconciled or r.rows_read != r.rows_written or r.rows_written != rows
-             or r.source_checksum != r.destination_checksum or r.run_id != result.run_id]
+    wrong = [
+        r
+        for r in records
+        if not r.reconciled
+        or r.rows_read != r.rows_written
+        or r.rows_written != rows
+        or r.source_checksum != r.destination_checksum
+        or r.run_id != result.run_id
+    ]
     if wrong:
         raise BenchmarkError(f"{pipeline}: manifest records not reconciled as expected: {wrong[:2]}")
     return sum(r.duration_s for r in records)
 
 
 def run_phases(instance: dg.DagsterInstance, run_id: str, wall_start: float, seconds: float) -> dict[str, float]:
-    """Where the run's time went, from the event log's timestamps."""
+    """Where the run's time went, from the event log's timestamps (the first of each kind of event)."""
     stamps: dict[str, float] = {}
-    logs: list[float] = []
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
-            logs.append(entry.timestamp)  # context.log.info after each window's manifest row
-            continue
-        kind = event.event_type
-        if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            name = event.event_specific_data.asset_check_key.name  # type: ignore[union-attr]
-            stamps.setdefault(f"check:{name}", entry.timestamp)
-        else:
-            stamps.setdefault(kind.value, entry.timestamp)
+            continue  # a context.log line
+        key = event.event_type.value
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            key += ":" + event.event_specific_data.asset_check_key.name  # type: ignore[union-attr]
+        stamps.setdefault(key, entry.timestamp)
     step_start = stamps[dg.DagsterEventType.STEP_START.value]
-    validated = stamps[f"check:{VALIDATE}"]
+    validated = stamps[f"{dg.DagsterEventType.ASSET_CHECK_EVALUATION.value}:{VALIDATE}"]
+    materialized = stamps[dg.DagsterEventType.ASSET_MATERIALIZATION.value]
     step_end = stamps[dg.DagsterEventType.STEP_SUCCESS.value]
-    last_window = max(logs) if logs else validated
     return {
         "before the step (run start, resources)": step_start - wall_start,
         "step: connect, create table, validate": validated - step_start,
-        "step: load windows (+ manifest, logs)": last_window - validated,
-        "step: materialization + checks events": step_end - last_window,
+        "step: load windows (+ manifest rows, logs)": materialized - validated,
+        "step: materialization + check events": step_end - materialized,
         "after the step (run end)": wall_start + seconds - step_end,
     }
 
@@ -462,9 +515,9 @@ def to_sql(source_db: str, destination_db: str) -> tuple[float, float]:
         frame, read_s = timed(lambda: pd.read_sql(f"SELECT {SELECT_COLUMNS} FROM trades ORDER BY id", source))
         if len(frame) != ROWS:
             raise BenchmarkError(f"read_sql returned {len(frame)} rows, expected {ROWS}")
-        _, write_s = timed(lambda: frame.to_sql(
-            "ref_to_sql", destination, index=False, method="multi", chunksize=TO_SQL_CHUNK
-        ))
+        _, write_s = timed(
+            lambda: frame.to_sql("ref_to_sql", destination, index=False, method="multi", chunksize=TO_SQL_CHUNK)
+        )
     finally:
         source.dispose()
         destination.dispose()
@@ -508,8 +561,9 @@ def memory_probe(rows: int, source_db: str, destination_db: str, instance_kind: 
     pipeline = f"probe_{rows}"
     with tempfile.TemporaryDirectory(prefix="ops_bench_probe_") as tmp:
         workdir = Path(tmp)
-        config = write_config(workdir, source_db, destination_db,
-                              {pipeline: pipeline_spec("trades_probe", day, 1, f"probe_copy_{rows}")})
+        config = write_config(
+            workdir, source_db, destination_db, {pipeline: pipeline_spec("trades_probe", day, 1, f"probe_copy_{rows}")}
+        )
         store_url = f"sqlite:///{workdir / 'ops_store.db'}"
         open_store(store_url)
         with dagster_instance(instance_kind, workdir) as instance, console_to(workdir / "dagster.log"):
@@ -519,8 +573,18 @@ def memory_probe(rows: int, source_db: str, destination_db: str, instance_kind: 
             maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             verify_run(result, store_url, pipeline, [day.isoformat()], rows)
         dispose_all()
-    print(json.dumps({"rows": rows, "rss_kb": rss, "before_kb": before, "peak_kb": after, "maxrss_kb": maxrss,
-                      "seconds": seconds}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "rss_kb": rss,
+                "before_kb": before,
+                "peak_kb": after,
+                "maxrss_kb": maxrss,
+                "seconds": seconds,
+            }
+        )
+    )
     return 0
 
 
@@ -535,15 +599,32 @@ class Probe:
 
 
 def run_probe(rows: int, source_db: str, destination_db: str, instance_kind: str) -> Probe:
-    command = [sys.executable, str(Path(__file__).resolve()), "--memory-probe", str(rows),
-               "--source-db", source_db, "--destination-db", destination_db, "--instance", instance_kind]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--memory-probe",
+        str(rows),
+        "--source-db",
+        source_db,
+        "--destination-db",
+        destination_db,
+        "--instance",
+        instance_kind,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
-        raise BenchmarkError(f"memory probe for {rows} rows failed ({done.returncode}):\n"
-                             f"{(done.stdout + done.stderr)[-3000:]}")
+        raise BenchmarkError(
+            f"memory probe for {rows} rows failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+        )
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    return Probe(rows, int(report["rss_kb"]), int(report["before_kb"]), int(report["peak_kb"]),
-                 int(report["maxrss_kb"]), float(report["seconds"]))
+    return Probe(
+        rows,
+        int(report["rss_kb"]),
+        int(report["before_kb"]),
+        int(report["peak_kb"]),
+        int(report["maxrss_kb"]),
+        float(report["seconds"]),
+    )
 
 
 # ------------------------------------------------------------------------------------------------- reporting
@@ -552,6 +633,7 @@ def run_probe(rows: int, source_db: str, destination_db: str, instance_kind: str
 @dataclass
 class Figures:
     instance: str
+    load: float = 0.0  # 1-minute load average when the benchmark started: other work on the machine skews it
     setup_s: float = 0.0
     ours: list[OursRun] = field(default_factory=list)
     floor: list[float] = field(default_factory=list)
@@ -596,8 +678,10 @@ def mib(kb: int) -> str:
 def report(f: Figures) -> list[str]:
     """Prints the figures; returns the targets missed."""
     print()
-    print(f"{ROWS:,} rows (6 columns), {DAYS} daily partitions of {ROWS_PER_DAY:,}; Dagster instance: {f.instance}; "
-          f"setup {f.setup_s:.1f} s (not timed)")
+    print(
+        f"{ROWS:,} rows (6 columns), {DAYS} daily partitions of {ROWS_PER_DAY:,}; Dagster instance: {f.instance}; "
+        f"setup {f.setup_s:.1f} s (not timed); {os.cpu_count()} CPUs, load average {f.load:.2f} at the start"
+    )
     header = f"{'measurement':<60} {'seconds':>8} {'rows/s':>10}  runs (s)"
     print(header)
     print("-" * len(header))
@@ -622,12 +706,20 @@ def report(f: Figures) -> list[str]:
     print(f"  {'of which the manifest records as load time':<45} {median_run.load_s:>7.3f} s")
     print()
     missed = []
-    print(f"speedup vs to_sql: {f.speedup:.1f}x (target {SPEEDUP_TARGET:.0f}x: "
-          f"{'met' if f.speedup >= SPEEDUP_TARGET else 'MISSED'}; the load time alone: {f.to_sql_s / ours_load:.1f}x)")
-    print(f"ours as a fraction of the raw pipe's rate: {f.limit_fraction:.2f} (target {FRACTION_TARGET:.2f}: "
-          f"{'met' if f.limit_fraction >= FRACTION_TARGET else 'MISSED'}; "
-          f"vs the index-less pipe {statistics.median(f.raw_bare) / f.ours_s:.2f}; "
-          f"the load time alone {f.raw_s / ours_load:.2f})")
+    print(
+        f"ceiling: the raw pipe is {f.to_sql_s / f.raw_s:.1f}x faster than to_sql on this machine; "
+        f"ours needs >= {SPEEDUP_TARGET / (f.to_sql_s / f.raw_s):.2f} of its rate for {SPEEDUP_TARGET:.0f}x"
+    )
+    print(
+        f"speedup vs to_sql: {f.speedup:.1f}x (target {SPEEDUP_TARGET:.0f}x: "
+        f"{'met' if f.speedup >= SPEEDUP_TARGET else 'MISSED'}; the load time alone: {f.to_sql_s / ours_load:.1f}x)"
+    )
+    print(
+        f"ours as a fraction of the raw pipe's rate: {f.limit_fraction:.2f} (target {FRACTION_TARGET:.2f}: "
+        f"{'met' if f.limit_fraction >= FRACTION_TARGET else 'MISSED'}; "
+        f"vs the index-less pipe {statistics.median(f.raw_bare) / f.ours_s:.2f}; "
+        f"the load time alone {f.raw_s / ours_load:.2f})"
+    )
     if f.speedup < SPEEDUP_TARGET:
         missed.append(f"speedup vs to_sql {f.speedup:.1f}x < {SPEEDUP_TARGET:.0f}x")
     if f.limit_fraction < FRACTION_TARGET:
@@ -636,11 +728,15 @@ def report(f: Figures) -> list[str]:
     if growth is not None:
         print()
         for p in sorted(f.probes, key=lambda p: p.rows):
-            print(f"memory, one partition of {p.rows:>9,} rows in a fresh process: peak RSS {mib(p.peak_kb)}, "
-                  f"+{mib(p.peak_kb - p.rss_kb)} over the {mib(p.rss_kb)} at the run's start "
-                  f"(ru_maxrss {mib(p.maxrss_kb)}); run {p.seconds:.2f} s, {p.rows / p.seconds:,.0f} rows/s")
-        print(f"memory: peak RSS 2M / 200k rows = {growth:.2f}x (limit {MEMORY_GROWTH_LIMIT:.1f}x: "
-              f"{'met' if growth <= MEMORY_GROWTH_LIMIT else 'MISSED'})")
+            print(
+                f"memory, one partition of {p.rows:>9,} rows in a fresh process: peak RSS {mib(p.peak_kb)}, "
+                f"+{mib(p.peak_kb - p.rss_kb)} over the {mib(p.rss_kb)} at the run's start "
+                f"(ru_maxrss {mib(p.maxrss_kb)}); run {p.seconds:.2f} s, {p.rows / p.seconds:,.0f} rows/s"
+            )
+        print(
+            f"memory: peak RSS 2M / 200k rows = {growth:.2f}x (limit {MEMORY_GROWTH_LIMIT:.1f}x: "
+            f"{'met' if growth <= MEMORY_GROWTH_LIMIT else 'MISSED'})"
+        )
         if growth > MEMORY_GROWTH_LIMIT:
             missed.append(f"peak memory grows {growth:.2f}x from 200k to 2M rows > {MEMORY_GROWTH_LIMIT:.1f}x")
     return missed
@@ -650,9 +746,12 @@ def report(f: Figures) -> list[str]:
 
 
 def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
-    figures = Figures(instance_kind)
-    with pg_database() as source_db, pg_database() as destination_db, \
-            tempfile.TemporaryDirectory(prefix="ops_bench_") as tmp:
+    figures = Figures(instance_kind, os.getloadavg()[0])
+    with (
+        pg_database() as source_db,
+        pg_database() as destination_db,
+        tempfile.TemporaryDirectory(prefix="ops_bench_") as tmp,
+    ):
         workdir = Path(tmp)
         print(f"source {source_db}, destination {destination_db}: generating rows ...", flush=True)
         figures.setup_s = timed(lambda: build_source(source_db, probes=memory))[1]
@@ -662,8 +761,11 @@ def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
             figures.raw.append(raw_pipe(source_db, destination_db, f"raw_copy_{i}", indexed=True))
             figures.raw_bare.append(raw_pipe(source_db, destination_db, f"raw_bare_{i}", indexed=False))
 
-        print(f"timing ours (dagster.materialize of the backfill asset; Dagster's console log: {workdir}/dagster.log,"
-              " deleted at the end) ...", flush=True)
+        print(
+            f"timing ours (dagster.materialize of the backfill asset; Dagster's console log: {workdir}/dagster.log,"
+            " deleted at the end) ...",
+            flush=True,
+        )
         pipelines = {f"ours_{i}": pipeline_spec("trades", FIRST_DAY, DAYS, f"ours_copy_{i}") for i in range(repeat)}
         config = write_config(workdir, source_db, destination_db, pipelines)
         store_url = f"sqlite:///{workdir / 'ops_store.db'}"
@@ -689,10 +791,15 @@ def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of ours and of the raw pipe (median reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of ours and of the raw pipe (median reported)")
     parser.add_argument("--no-memory", action="store_true", help="skip the two memory-probe processes")
-    parser.add_argument("--instance", choices=("sqlite", "ephemeral"), default="sqlite",
-                        help="Dagster storage: SQLite files in a temp DAGSTER_HOME (default) or in memory (info)")
+    parser.add_argument(
+        "--instance",
+        choices=("sqlite", "postgresql", "ephemeral"),
+        default="sqlite",
+        help="Dagster's storage: SQLite files in a temp DAGSTER_HOME (default), dagster-postgres "
+        "in a fresh database, or in memory",
+    )
     parser.add_argument("--memory-probe", type=int, choices=sorted(PROBE_DAYS), help=argparse.SUPPRESS)
     parser.add_argument("--source-db", help=argparse.SUPPRESS)
     parser.add_argument("--destination-db", help=argparse.SUPPRESS)
@@ -714,8 +821,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwhole benchmark: {time.perf_counter() - started:.1f} s")
     for target in missed:
         print(f"TARGET MISSED: {target}")
-    print(f"RESULT name=backfill ours_s={figures.ours_s:.3f} baseline_s={figures.to_sql_s:.3f} "
-          f"speedup={figures.speedup:.1f} limit_fraction={figures.limit_fraction:.2f}")
+    print(
+        f"RESULT name=backfill ours_s={figures.ours_s:.3f} baseline_s={figures.to_sql_s:.3f} "
+        f"speedup={figures.speedup:.1f} limit_fraction={figures.limit_fraction:.2f}"
+    )
     return 1 if missed else 0
 
 

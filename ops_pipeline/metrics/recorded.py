@@ -9,11 +9,25 @@ The file has the columns `timestamp`, `metric`, `labels` and `value` (others are
   also a struct or a map of strings. A label with an empty value is no label, as in Prometheus.
 - `value`: a number; `NaN`, `+Inf` and `-Inf` are accepted.
 
-Which format is chosen by the suffix: `.csv`, or `.parquet`/`.pq`. A file is parsed once per version (path,
-modification time, size, inode) with pyarrow and pandas column operations; per-series work is Python, per-row
-work is not. A bad file raises MetricsError(kind="bad_data") naming the file, the first bad row and the column:
-for CSV the row is its line in the file (the header is line 1; blank lines and quoted line breaks shift it),
-for Parquet its 1-based row number. A missing file is `unreachable`.
+Which format is chosen by the suffix: `.csv`, or `.parquet`/`.pq`. A file is parsed with pyarrow and pandas
+column operations (numbers through Arrow's parser first, pandas only for text it refuses such as ISO
+timestamps); per-series work is Python, per-row work is not. A bad file raises MetricsError(kind="bad_data")
+naming the file, the first bad row and the column: for CSV the row is its line in the file (the header is line
+1; blank lines and quoted line breaks shift it), for Parquet its 1-based row number. A missing file is
+`unreachable`.
+
+Parsed files are cached by path with their version (device, inode, size, modification time). A Parquet file
+that changed is parsed again. A CSV file is read incrementally: the cache remembers the byte offset just past
+the last complete record it parsed, and when the file has grown under the same inode only the bytes from there
+up to the last complete record are parsed, and their samples merged into the cached ones with the same
+ordering as a full parse (so also the same "later row wins" rule and the same error line numbers). A trailing
+line without its newline (or a record whose quoted value is still open) is left for a later read. Growth is
+trusted to be an append only if the first 64 KiB of the file and the 64 KiB before the offset are byte for byte
+what they were; any other change (another inode, a file that shrank or kept its size but has a new
+modification time, changed bytes in those regions) re-parses the whole file. A writer that rewrites the file in
+place, grows it and leaves both regions untouched would go unnoticed: writers must append, or replace the file
+(rename a new one over it). A full parse of a file whose last record has no newline is not continued
+incrementally: its next change re-parses it all.
 
 `query_range(selector, start, end, step)` resamples each matching series onto the step grid the way a
 Prometheus range query does: at each grid timestamp t the value is that of the latest sample with
@@ -22,8 +36,9 @@ So the first grid timestamps may take a sample from up to 5 minutes before `star
 every returned timestamp lies within [start, end]. A series with no sample in reach of any grid timestamp is
 left out. The query is an instant-vector selector (see `selector.py`); anything else is `bad_query`.
 
-`append_points(path, rows)` appends validated samples to a CSV file by writing a new copy next to it and
-renaming it over the old one, under a lock file, so readers never see half a row.
+`append_points(path, rows)` appends validated samples to a CSV file: whole lines in one append (O_APPEND),
+fsync'ed, under an exclusive lock on a lock file beside it (`.<name>.lock`). Readers hold that lock shared while
+they read the file's bytes, so they never see half a row from it.
 """
 
 from __future__ import annotations
@@ -34,12 +49,11 @@ import json
 import math
 import os
 import re
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +75,10 @@ CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CACHE_SIZE = 8
 NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan"})
+CHECK_BYTES = 64 * 1024  # how much of the head of a CSV file, and of what precedes its offset, must be unchanged
+THREADED_CSV_BYTES = 1 << 20  # smaller CSV text is parsed on one thread
+
+Version = tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,38 @@ class RecordedSeries:
         return int(self.timestamps.size)
 
 
-_cache: OrderedDict[str, tuple[tuple[int, int, int], RecordedSeries]] = OrderedDict()
+SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class _CsvResume:
+    """Where an incremental read of a CSV file resumes, and what must be unchanged before it."""
+
+    offset: int  # the byte just past the last complete record parsed
+    rows: int  # the records (not counting the header) before `offset`
+    header: bytes  # the header record with its newline: put before each new part so pyarrow names columns alike
+    checks: tuple[tuple[int, bytes], ...]  # (position, bytes) regions before `offset` that must not change
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A parsed file as cached: its version when read, the samples, and for CSV how to continue."""
+
+    version: Version
+    data: RecordedSeries
+    resume: _CsvResume | None = None  # None: Parquet, or a CSV a change of which is re-parsed in full
+    series_ids: dict[SeriesKey, int] | None = field(default=None, compare=False)  # built on the first extension
+
+
+@dataclass
+class _Stats:
+    full_parses: int = 0
+    incremental_parses: int = 0  # reads that parsed new records (not those that found none)
+    last_parsed_bytes: int = 0  # file bytes handed to the parser by the last parse (the header prefix not counted)
+
+
+_cache: OrderedDict[str, _Entry] = OrderedDict()
+_stats: dict[str, _Stats] = {}
 _cache_lock = threading.Lock()
 
 
@@ -96,61 +145,108 @@ def _file_kind(path: Path) -> str:
     raise ValueError(f"recorded metrics file {str(path)!r} must end in .csv, .parquet or .pq")
 
 
+def _unreachable(path: Path, error: OSError) -> MetricsError:
+    if isinstance(error, FileNotFoundError):
+        return MetricsError("unreachable", f"recorded metrics file {str(path)!r} does not exist")
+    return MetricsError("unreachable", f"cannot read recorded metrics file {str(path)!r}: {error}")
+
+
+def _version(stat: os.stat_result) -> Version:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 def load_recorded(path: str | Path) -> RecordedSeries:
-    """The parsed file, from the cache when the file has not changed since it was last parsed."""
+    """The parsed file: from the cache when the file has not changed since it was last read, extended with the
+    new records when a CSV file was appended to, else parsed in full (see the module docstring)."""
     resolved = Path(path).expanduser().resolve()
     kind = _file_kind(resolved)
     try:
-        stat = resolved.stat()
-    except FileNotFoundError:
-        raise MetricsError("unreachable", f"recorded metrics file {str(resolved)!r} does not exist") from None
+        version = _version(resolved.stat())
     except OSError as error:
-        raise MetricsError("unreachable", f"cannot read recorded metrics file {str(resolved)!r}: {error}") from None
-    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        raise _unreachable(resolved, error) from None
     key = str(resolved)
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is not None and cached[0] == version:
+        stats = _stats.setdefault(key, _Stats())
+        if cached is not None and cached.version == version:
             _cache.move_to_end(key)
-            return cached[1]
-        loaded = _parse_file(resolved, kind)
-        _cache[key] = (version, loaded)
+            return cached.data
+        entry: _Entry | None = None
+        if cached is not None and cached.resume is not None and _may_be_appended(cached.version, version):
+            entry = _extend(resolved, cached, stats)
+        if entry is None:
+            entry = _parse_file(resolved, kind)
+            stats.full_parses += 1
+            stats.last_parsed_bytes = entry.version[2] if kind == "csv" else 0
+        _cache[key] = entry
         _cache.move_to_end(key)
         while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-        return loaded
+            evicted, _ = _cache.popitem(last=False)
+            _stats.pop(evicted, None)
+        return entry.data
 
 
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _stats.clear()
+
+
+def _cache_stats(path: str | Path) -> dict[str, Any]:
+    """For tests and diagnostics: how the cached `path` was read (parse counts since it entered the cache, the
+    bytes the last parse handed to the parser) and, for a CSV file that can be continued, its offset and rows."""
+    key = str(Path(path).expanduser().resolve())
+    with _cache_lock:
+        entry = _cache.get(key)
+        stats = _stats.get(key, _Stats())
+        resume = entry.resume if entry is not None else None
+        return {
+            "cached": entry is not None,
+            "full_parses": stats.full_parses,
+            "incremental_parses": stats.incremental_parses,
+            "last_parsed_bytes": stats.last_parsed_bytes,
+            "offset": resume.offset if resume is not None else None,
+            "rows": resume.rows if resume is not None else None,
+            "samples": entry.data.sample_count if entry is not None else None,
+        }
 
 
 class _FileReader:
-    """Turns the four columns of one file into arrays, raising bad_data that names file, row and column."""
+    """Turns the four columns of one file into arrays, raising bad_data that names file, row and column.
 
-    def __init__(self, path: Path, kind: str) -> None:
+    For CSV the text may be a later part of the file (after the header put before it): `row_base` is the number
+    of records before that part, so rows are still named by their line in the whole file.
+    """
+
+    def __init__(self, path: Path, kind: str, row_base: int = 0) -> None:
         self.path = path
         self.kind = kind
+        self.row_base = row_base
 
     def bad(self, detail: str, row: int | None = None, column: str | None = None) -> MetricsError:
         where = []
         if row is not None:
+            row += self.row_base
             where.append(f"line {row + 2}" if self.kind == "csv" else f"row {row + 1}")
         if column is not None:
             where.append(f"column {column!r}")
         location = (", ".join(where) + ": ") if where else ""
         return MetricsError("bad_data", f"{str(self.path)!r}: {location}{detail}")
 
-    def read_table(self) -> pa.Table:
+    def read_table(self, text: bytes | None = None, *, check_header: bool = True) -> pa.Table:
+        """The four columns: of the Parquet file, or of the CSV `text` (the file's bytes, or its header and a
+        later part of it)."""
         try:
             if self.kind == "csv":
-                with open(self.path, newline="", encoding="utf-8-sig") as handle:
-                    self.check_columns(next(csv.reader(handle), []))
+                if text is None:
+                    raise ValueError("CSV is read from its bytes")
+                if check_header:
+                    self.check_columns(_header_names(text))
+                source = pa.py_buffer(text)
                 try:
-                    return self.read_csv(use_threads=True)
+                    return self.read_csv(source, use_threads=len(text) >= THREADED_CSV_BYTES)
                 except pa.ArrowInvalid:
-                    self.read_csv(use_threads=False)  # slower, but its errors carry the row number
+                    self.read_csv(source, use_threads=False)  # slower, but its errors carry the row number
                     raise
             self.check_columns(pq.read_schema(self.path).names)
             return pq.read_table(self.path, columns=list(COLUMNS))
@@ -161,14 +257,15 @@ class _FileReader:
             found = re.search(r"Row #(\d+): ", message)
             if found:
                 where = "line" if self.kind == "csv" else "row"
-                raise self.bad(f"{where} {found.group(1)}: {message.replace(found.group(0), '')}") from None
+                number = int(found.group(1)) + self.row_base
+                raise self.bad(f"{where} {number}: {message.replace(found.group(0), '')}") from None
             raise self.bad(f"cannot read it as {self.kind.upper()}: {message}") from None
 
-    def read_csv(self, *, use_threads: bool) -> pa.Table:
+    def read_csv(self, source: pa.Buffer, *, use_threads: bool) -> pa.Table:
         """The four columns as text. Parse errors read `CSV parse error: Row #N: ...` when single-threaded,
         N counting the header as 1 like the line numbers in this module's messages."""
         return pa_csv.read_csv(
-            self.path,
+            pa.BufferReader(source),
             read_options=pa_csv.ReadOptions(use_threads=use_threads),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
@@ -192,9 +289,24 @@ class _FileReader:
         return int(np.flatnonzero(mask)[0])
 
     def strings(self, column: pa.ChunkedArray, name: str) -> pd.Series:
+        self.check_text(column, name)
+        return column.to_pandas()
+
+    def check_text(self, column: pa.ChunkedArray, name: str) -> None:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             raise self.bad(f"expected text, found {column.type}", column=name)
-        return column.to_pandas()
+
+    def fast_numbers(self, column: pa.ChunkedArray) -> np.ndarray | None:
+        """Text cells as float64 through Arrow's (correctly rounded) parser, several times faster than pandas;
+        None when a cell is missing or is not a plain number (surrounding blanks, ISO text, an empty cell...):
+        then the caller's pandas path decides, and names the bad row."""
+        if column.null_count:
+            return None
+        try:
+            cast = pc.cast(column, pa.float64())
+        except pa.ArrowInvalid:
+            return None
+        return np.asarray(cast.to_numpy(), dtype=np.float64)
 
     def timestamps(self, column: pa.ChunkedArray) -> np.ndarray:
         name = "timestamp"
@@ -214,6 +326,9 @@ class _FileReader:
             return seconds
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
             raise self.bad(f"expected epoch seconds, ISO-8601 text or a timestamp type, found {kind}", column=name)
+        fast = self.fast_numbers(column)
+        if fast is not None and np.isfinite(fast).all():
+            return fast
         text = column.to_pandas().fillna("")
         seconds = np.array(pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
         textual = np.isnan(seconds)
@@ -241,13 +356,23 @@ class _FileReader:
             if nulls.any():
                 raise self.bad("missing value", self.first(nulls), name)
             return np.asarray(pc.cast(column, pa.float64()).to_numpy(), dtype=np.float64)
+        self.check_text(column, name)
+        fast = self.fast_numbers(column)
+        if fast is not None:
+            nan = np.isnan(fast)
+            if not nan.any():
+                return fast
+            # Arrow reads more than the NaN spellings this module accepts (e.g. "nan(1)"): check those cells.
+            spelled = pc.utf8_lower(pc.utf8_trim_whitespace(column.take(pa.array(np.flatnonzero(nan)))))
+            if pc.all(pc.is_in(spelled, value_set=pa.array(sorted(NAN_SPELLINGS)))).as_py():
+                return fast
         text = self.strings(column, name).fillna("")
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         maybe_bad = np.isnan(numbers)
         if maybe_bad.any():
-            spelled = text[maybe_bad].str.strip().str.lower().isin(NAN_SPELLINGS).to_numpy()
-            if not spelled.all():
-                row = int(np.flatnonzero(maybe_bad)[self.first(~spelled)])
+            spelled_nan = text[maybe_bad].str.strip().str.lower().isin(NAN_SPELLINGS).to_numpy()
+            if not spelled_nan.all():
+                row = int(np.flatnonzero(maybe_bad)[self.first(~spelled_nan)])
                 raise self.bad(f"{text.iloc[row]!r} is not a number", row, name)
         return numbers
 
@@ -361,40 +486,251 @@ class _FileReader:
         return parse
 
 
-def _parse_file(path: Path, kind: str) -> RecordedSeries:
-    reader = _FileReader(path, kind)
-    table = reader.read_table()
+# -- parsing a whole file, and continuing a CSV file ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The rows of a table as arrays: per row its time, value and series code; per code its (metric, labels)."""
+
+    timestamps: np.ndarray
+    values: np.ndarray
+    series_codes: np.ndarray  # int64, numbered in order of first appearance
+    keys: list[SeriesKey]
+
+
+def _columns(reader: _FileReader, table: pa.Table) -> _Columns:
     timestamps = reader.timestamps(table.column("timestamp"))
     values = reader.values(table.column("value"))
     metric_codes, metric_names = reader.metrics(table.column("metric"))
     label_codes, label_sets = reader.labels(table.column("labels"))
-    combined = metric_codes * max(len(label_sets), 1) + label_codes
-    series_codes, uniques = pd.factorize(combined, sort=False)
-    series_codes = np.asarray(series_codes, dtype=np.int64)
-    order = np.lexsort((timestamps, series_codes))  # stable: equal times keep file order
-    counts = np.bincount(series_codes, minlength=len(uniques))
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    metrics: list[str] = []
-    labels: list[tuple[tuple[str, str], ...]] = []
-    by_metric: dict[str, list[int]] = {}
     divisor = max(len(label_sets), 1)
-    for index, code in enumerate(np.asarray(uniques, dtype=np.int64)):
-        metric = metric_names[int(code) // divisor]
-        metrics.append(metric)
-        labels.append(label_sets[int(code) % divisor])
-        by_metric.setdefault(metric, []).append(index)
-    sorted_times = timestamps[order]
-    sorted_values = values[order]
-    for array in (offsets, sorted_times, sorted_values):
+    series_codes, uniques = pd.factorize(metric_codes * divisor + label_codes, sort=False)
+    keys = [
+        (metric_names[int(code) // divisor], label_sets[int(code) % divisor])
+        for code in np.asarray(uniques, dtype=np.int64)
+    ]
+    return _Columns(timestamps, values, np.asarray(series_codes, dtype=np.int64), keys)
+
+
+def _frozen(*arrays: np.ndarray) -> None:
+    for array in arrays:
         array.setflags(write=False)
+
+
+def _group(columns: _Columns) -> RecordedSeries:
+    order = np.lexsort((columns.timestamps, columns.series_codes))  # stable: equal times keep file order
+    counts = np.bincount(columns.series_codes, minlength=len(columns.keys))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    by_metric: dict[str, list[int]] = {}
+    for index, (metric, _) in enumerate(columns.keys):
+        by_metric.setdefault(metric, []).append(index)
+    sorted_times = columns.timestamps[order]
+    sorted_values = columns.values[order]
+    _frozen(offsets, sorted_times, sorted_values)
     return RecordedSeries(
-        metrics=tuple(metrics),
-        labels=tuple(labels),
+        metrics=tuple(metric for metric, _ in columns.keys),
+        labels=tuple(labels for _, labels in columns.keys),
         offsets=offsets,
         timestamps=sorted_times,
         values=sorted_values,
         by_metric={metric: tuple(ids) for metric, ids in by_metric.items()},
     )
+
+
+def _parse_file(path: Path, kind: str) -> _Entry:
+    """A full parse. CSV bytes are read in one go under the shared lock (see `append_points`), then parsed."""
+    if kind == "parquet":
+        try:
+            version = _version(path.stat())
+        except OSError as error:
+            raise _unreachable(path, error) from None
+        reader = _FileReader(path, kind)
+        return _Entry(version, _group(_columns(reader, reader.read_table())))
+    try:
+        with _locked(path, shared=True), open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            text = handle.read()
+    except OSError as error:
+        raise _unreachable(path, error) from None
+    reader = _FileReader(path, kind)
+    table = reader.read_table(text)
+    data = _group(_columns(reader, table))
+    version = _version(stat)
+    return _Entry(version, data, _resume_after_full_parse(text, table.num_rows, version))
+
+
+def _resume_after_full_parse(text: bytes, rows: int, version: Version) -> _CsvResume | None:
+    """Where to continue `text` (a whole file), if its end is the end of a record; else None."""
+    if len(text) != version[2] or not text.endswith(b"\n") or text.count(b'"') % 2:
+        return None  # no final newline, an open quote (half a record?), or the file changed while read
+    header_end = _first_record_end(text)
+    if header_end is None:
+        return None
+    return _CsvResume(len(text), rows, text[:header_end], _checks(lambda at, size: text[at : at + size], len(text)))
+
+
+def _checks(read: Callable[[int, int], bytes], offset: int) -> tuple[tuple[int, bytes], ...]:
+    """The regions before `offset` an extension verifies: the head of the file and what precedes `offset`.
+    `read(position, size)` gives the file's bytes."""
+    if offset <= CHECK_BYTES:
+        return ((0, read(0, offset)),)
+    return ((0, read(0, CHECK_BYTES)), (offset - CHECK_BYTES, read(offset - CHECK_BYTES, CHECK_BYTES)))
+
+
+def _header_names(text: bytes) -> list[str]:
+    """The names in the first record of CSV `text` (with a UTF-8 byte order mark or not)."""
+    end = _first_record_end(text)
+    head = text[:end] if end is not None else text[: 1 << 20]
+    return next(csv.reader(io.StringIO(head.decode("utf-8-sig", errors="strict" if end else "replace"))), [])
+
+
+def _first_record_end(text: bytes) -> int | None:
+    """Just past the newline ending the first record of `text` (quoted newlines are inside it), or None."""
+    start, quotes = 0, 0
+    while True:
+        newline = text.find(b"\n", start)
+        if newline < 0:
+            return None
+        quotes += text.count(b'"', start, newline)
+        if quotes % 2 == 0:
+            return newline + 1
+        start = newline + 1
+
+
+# A CSV record as pyarrow's parser reads it (comma, double quote, doubled quotes inside quotes, a quote only
+# opening a quoted field at the start of a field), ended by a newline. Possessive: a quote pair never closes.
+_FIELD = rb'(?:"[^"]*+(?:""[^"]*+)*+"[^,\r\n]*+|(?!")[^,\r\n]*+)'
+_RECORD = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*(?:\r\n|\n|\r)")
+
+
+def _complete_records(text: bytes) -> int:
+    """How many bytes at the start of `text` (which starts at a record boundary) are complete records: up to
+    the last newline that is not inside a quoted field. Bytes after it (a line still without its newline, a
+    quoted value still open) are left for a later read."""
+    end = text.rfind(b"\n") + 1
+    if end == 0 or text.count(b'"', 0, end) % 2 == 0:
+        return end  # with quotes paired the last newline ends a record (the usual case, and cheap)
+    # An open quote: half a record with a quoted line break, or a stray quote inside an unquoted field (which
+    # pyarrow reads as a character). Walk the records as pyarrow does to tell them apart.
+    position, complete = 0, 0
+    while position < end:
+        found = _RECORD.match(text, position)
+        if found is None or found.end() > end:
+            break
+        position = found.end()
+        if text[position - 1 : position] == b"\n":
+            complete = position
+    return complete
+
+
+def _pread(descriptor: int, offset: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(descriptor, size, offset)
+        if not chunk:
+            break
+        parts.append(chunk)
+        offset += len(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def _may_be_appended(old: Version, new: Version) -> bool:
+    """Whether the change from `old` to `new` can be an append: same file, and it grew."""
+    return new[:2] == old[:2] and new[2] > old[2]
+
+
+def _extend(path: Path, entry: _Entry, stats: _Stats) -> _Entry | None:
+    """`entry` continued with the records appended to its CSV file since; None when the file was not (only)
+    appended to, and must be parsed in full."""
+    resume = entry.resume
+    if resume is None:
+        return None
+    try:
+        with _locked(path, shared=True), open(path, "rb") as handle:
+            descriptor = handle.fileno()
+            stat = os.fstat(descriptor)
+            if not _may_be_appended(entry.version, _version(stat)):
+                return None
+            for position, expected in resume.checks:
+                if _pread(descriptor, position, len(expected)) != expected:
+                    return None
+            added = _pread(descriptor, resume.offset, stat.st_size - resume.offset)
+            if len(added) != stat.st_size - resume.offset:
+                return None  # truncated while read
+            length = _complete_records(added)
+            offset = resume.offset + length
+            checks = _checks(lambda at, size: _pread(descriptor, at, size), offset)
+    except OSError:
+        return None  # the full parse names the problem
+    version = _version(stat)
+    if length == 0:
+        return replace(entry, version=version, resume=replace(resume, checks=checks))
+    reader = _FileReader(path, "csv", row_base=resume.rows)
+    table = reader.read_table(resume.header + added[:length], check_header=False)
+    ids = entry.series_ids if entry.series_ids is not None else _series_ids(entry.data)
+    data, ids = _merge(entry.data, ids, _columns(reader, table))
+    stats.incremental_parses += 1
+    stats.last_parsed_bytes = length
+    return _Entry(version, data, _CsvResume(offset, resume.rows + table.num_rows, resume.header, checks), ids)
+
+
+def _series_ids(data: RecordedSeries) -> dict[SeriesKey, int]:
+    return {key: index for index, key in enumerate(zip(data.metrics, data.labels, strict=True))}
+
+
+def _merge(
+    old: RecordedSeries, ids: dict[SeriesKey, int], new: _Columns
+) -> tuple[RecordedSeries, dict[SeriesKey, int]]:
+    """`old` with the samples of `new` (rows that follow `old`'s in the file), as one parse of both would
+    group them: series numbered by first appearance, each time-sorted with the later row after at equal times."""
+    added_keys = [key for key in dict.fromkeys(new.keys) if key not in ids]
+    if added_keys:
+        ids = {**ids, **{key: len(ids) + index for index, key in enumerate(added_keys)}}
+    to_series = np.array([ids[key] for key in new.keys], dtype=np.int64)
+    codes = to_series[new.series_codes] if new.series_codes.size else new.series_codes
+    series_count = old.series_count + len(added_keys)
+    old_counts = np.zeros(series_count, dtype=np.int64)
+    old_counts[: old.series_count] = np.diff(old.offsets)
+    new_counts = np.bincount(codes, minlength=series_count)
+    offsets = np.concatenate([[0], np.cumsum(old_counts + new_counts)]).astype(np.int64)
+
+    order = np.lexsort((new.timestamps, codes))  # by series, then time; equal times keep file order
+    codes, times, values = codes[order], new.timestamps[order], new.values[order]
+    new_starts = np.concatenate([[0], np.cumsum(new_counts)])[:-1]
+    rank = np.arange(codes.size, dtype=np.int64) - new_starts[codes]  # among the series' new samples
+    # Where each new sample goes among its series' old ones: after those with a time <= its own (the later row
+    # wins). Usually after all of them; a series with an earlier new sample is searched.
+    position = old_counts[codes].copy()
+    old_last = np.full(series_count, -np.inf)
+    nonempty = np.flatnonzero(old_counts > 0)
+    old_last[nonempty] = old.timestamps[old.offsets[nonempty + 1] - 1]
+    for series in np.unique(codes[times < old_last[codes]]).tolist():
+        low, high = int(old.offsets[series]), int(old.offsets[series + 1])
+        first, last = int(new_starts[series]), int(new_starts[series] + new_counts[series])
+        position[first:last] = np.searchsorted(old.timestamps[low:high], times[first:last], side="right")
+    destination = offsets[codes] + position + rank
+    total = int(offsets[-1])
+    keep_old = np.ones(total, dtype=bool)
+    keep_old[destination] = False
+    merged_times = np.empty(total, dtype=np.float64)
+    merged_values = np.empty(total, dtype=np.float64)
+    merged_times[keep_old], merged_times[destination] = old.timestamps, times
+    merged_values[keep_old], merged_values[destination] = old.values, values
+    _frozen(offsets, merged_times, merged_values)
+    by_metric = dict(old.by_metric)
+    for offset, (metric, _) in enumerate(added_keys):
+        by_metric[metric] = (*by_metric.get(metric, ()), old.series_count + offset)
+    merged = RecordedSeries(
+        metrics=old.metrics + tuple(metric for metric, _ in added_keys),
+        labels=old.labels + tuple(labels for _, labels in added_keys),
+        offsets=offsets,
+        timestamps=merged_times,
+        values=merged_values,
+        by_metric=by_metric,
+    )
+    return merged, ids
 
 
 def resample(
@@ -522,25 +858,76 @@ def _format_row(row: Mapping[str, Any], number: int) -> dict[str, str]:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    import fcntl
-
+def _locked(path: Path, *, shared: bool = False) -> Iterator[None]:
+    """The lock file beside `path` held exclusively (writers) or shared (readers). A reader that can neither
+    create nor open the lock file (a read-only directory, no fcntl) reads without it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        if shared:
+            yield
+            return
+        raise
     lock_path = path.with_name(f".{path.name}.lock")
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        descriptor = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+    except OSError:
+        if not shared:
+            raise
+        try:
+            descriptor = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            yield
+            return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+
+def _first_line(descriptor: int) -> bytes | None:
+    """The first line of the open file (without its line break), or None when the file holds only blanks."""
+    head, position = b"", 0
+    while True:
+        chunk = os.pread(descriptor, CHECK_BYTES, position)
+        if not chunk:
+            break
+        head += chunk
+        position += len(chunk)
+        if b"\n" in head:
+            break
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if line.strip():
+        return line
+    while chunk:  # a blank first line: only blanks in the whole file make it an empty file
+        if head.strip():
+            return line
+        head = chunk = os.pread(descriptor, CHECK_BYTES, position)
+        position += len(chunk)
+    return None
+
+
+def _write_all(descriptor: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        written = os.write(descriptor, view)
+        view = view[written:]
 
 
 def append_points(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Append samples to the CSV file at `path` (created with a header when missing); return how many.
+    """Append samples to the CSV file at `path` (created with a header when missing or blank); return how many.
 
     Each row is a mapping with `timestamp` (an aware datetime, epoch seconds, or ISO-8601 text with an offset),
     `metric` (a valid metric name), `labels` (a mapping of label name to text; optional) and `value` (a number
     or numeric text such as "NaN"). All rows are validated before anything is written (ValueError naming the
-    1-based row and the field); the file is then rewritten to a temporary file beside it and renamed over it.
+    1-based row and the field); they are then appended as whole lines in the file's column order (after a line
+    break if the file lacks its last one) with one O_APPEND write and an fsync, under the exclusive lock, so the
+    readers here see all of them or none, and continue their parse from where they were. A failed write is cut
+    off again.
     """
     target = Path(path)
     if target.suffix.lower() not in CSV_SUFFIXES:
@@ -550,37 +937,35 @@ def append_points(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target):
-        existing = target.read_bytes() if target.exists() else b""
-        header: list[str] = list(COLUMNS)
-        if existing.strip():
-            first_line = existing.decode("utf-8", errors="replace").splitlines()[0]
-            header = next(csv.reader([first_line]))
-            missing = [name for name in COLUMNS if name not in header]
-            if missing:
-                raise MetricsError(
-                    "bad_data", f"{str(target)!r}: line 1: the header lacks {', '.join(missing)}; not appending"
-                )
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=header, restval="", lineterminator="\n")
-        if not existing.strip():
-            existing = b""
-            writer.writeheader()
-        elif not existing.endswith(b"\n"):
-            existing += b"\n"
-        writer.writerows(formatted)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        descriptor = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(existing)
-                handle.write(buffer.getvalue().encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            if target.exists():
-                os.chmod(temporary, target.stat().st_mode & 0o7777)
-            else:
-                os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            size = os.fstat(descriptor).st_size
+            first_line = _first_line(descriptor) if size else None
+            header: list[str] = list(COLUMNS)
+            if first_line is not None:
+                header = next(csv.reader([first_line.decode("utf-8-sig", errors="replace")]), [])
+                missing = [name for name in COLUMNS if name not in header]
+                if missing:
+                    raise MetricsError(
+                        "bad_data", f"{str(target)!r}: line 1: the header lacks {', '.join(missing)}; not appending"
+                    )
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=header, restval="", lineterminator="\n")
+            if first_line is None:
+                writer.writeheader()
+            writer.writerows(formatted)
+            payload = buffer.getvalue().encode("utf-8")
+            if first_line is None and size:
+                os.ftruncate(descriptor, 0)  # only blanks: the file starts afresh with its header
+                size = 0
+            elif size and os.pread(descriptor, 1, size - 1) != b"\n":
+                payload = b"\n" + payload
+            try:
+                _write_all(descriptor, payload)
+                os.fsync(descriptor)
+            except BaseException:
+                os.ftruncate(descriptor, size)  # no half row left behind
+                raise
+        finally:
+            os.close(descriptor)
     return len(formatted)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +23,7 @@ import pytest
 
 from ops_pipeline.metrics import MetricSeries, MetricsError, RecordedMetricsSource, append_points
 from ops_pipeline.metrics import recorded as recorded_module
+from ops_pipeline.metrics.recorded import RecordedSeries, load_recorded
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 E0 = int(T0.timestamp())
@@ -353,7 +358,9 @@ def test_a_file_is_parsed_once_per_version(tmp_path: Path, monkeypatch: pytest.M
 
     append_points(path, [{"timestamp": at(200), "metric": "cpu", "labels": {"host": "z"}, "value": 5}])
     assert len(query(path, "cpu", 0, 240)) == 3
-    assert len(parsed) == 2
+    assert len(parsed) == 1  # the appended row was parsed on its own, not the whole file again
+    stats = recorded_module._cache_stats(path)
+    assert (stats["full_parses"], stats["incremental_parses"]) == (1, 1)
 
 
 # -- append_points ----------------------------------------------------------------------------------------------
@@ -489,3 +496,332 @@ def test_parquet_large_string_labels(tmp_path: Path) -> None:
         )
         (series,) = query(tmp_path / name, 'g{a="1"}', 0, 60)
         assert series.series_key == 'g{a="1",b="2"}' and series.values.tolist() == [1.0, 2.0]
+
+
+# -- reading a CSV file incrementally ----------------------------------------------------------------------------
+
+
+def stats(path: Path) -> dict[str, Any]:
+    return recorded_module._cache_stats(path)
+
+
+def assert_same_data(actual: RecordedSeries, expected: RecordedSeries) -> None:
+    assert actual.metrics == expected.metrics
+    assert actual.labels == expected.labels
+    assert dict(actual.by_metric) == dict(expected.by_metric)
+    assert actual.offsets.tolist() == expected.offsets.tolist()
+    assert np.array_equal(actual.timestamps, expected.timestamps)
+    assert np.array_equal(actual.values, expected.values, equal_nan=True)
+
+
+def full_parse(path: Path) -> RecordedSeries:
+    recorded_module.clear_cache()
+    return load_recorded(path)
+
+
+def append_raw(path: Path, text: str | bytes) -> None:
+    """A foreign writer: appends bytes as they are, without the lock."""
+    with open(path, "ab") as handle:
+        handle.write(text.encode() if isinstance(text, str) else text)
+
+
+def csv_lines(rows: list[tuple[Any, str, Any, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for timestamp, metric, labels, value in rows:
+        writer.writerow([timestamp, metric, labels if isinstance(labels, str) else json.dumps(labels), value])
+    return buffer.getvalue()
+
+
+def test_appended_rows_are_read_by_parsing_only_the_new_bytes(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", ROWS)
+    assert len(query(path, "cpu", 0, 240)) == 2
+    size = path.stat().st_size
+    assert stats(path) | {"samples": None} == {
+        "cached": True,
+        "full_parses": 1,
+        "incremental_parses": 0,
+        "last_parsed_bytes": size,
+        "offset": size,
+        "rows": len(ROWS),
+        "samples": None,
+    }
+    appended = [
+        {"timestamp": at(180), "metric": "cpu", "labels": {"host": "a", "dc": "eu"}, "value": 3},  # after the old
+        {"timestamp": at(30), "metric": "cpu", "labels": {"host": "a", "dc": "eu"}, "value": 1.5},  # between them
+        {"timestamp": at(60), "metric": "cpu", "labels": {"host": "a", "dc": "eu"}, "value": 2.5},  # same time: wins
+        {"timestamp": at(-10), "metric": "mem", "labels": {"host": "a"}, "value": 256},  # before all of its series
+        {"timestamp": at(120), "metric": "cpu", "labels": {"host": "z", "dc": "eu"}, "value": 7},  # a new series
+        {"timestamp": at(120), "metric": "disk", "value": float("nan")},  # a new metric
+    ]
+    assert append_points(path, appended) == len(appended)
+    got = values_of(query(path, '{__name__=~"cpu|mem|disk"}', 0, 240))
+    assert got['cpu{dc="eu",host="a"}'] == [1.0, 2.5, 2.5, 3.0, 3.0]
+    assert got['mem{host="a"}'] == [256.0, 512.0, 512.0, 512.0, 512.0]
+    assert same(got['cpu{dc="eu",host="z"}'], [np.nan, np.nan, 7.0, 7.0, 7.0])
+    assert same(got["disk"], [np.nan] * 5)
+    new_size = path.stat().st_size
+    after = stats(path)
+    assert (after["full_parses"], after["incremental_parses"]) == (1, 1)
+    assert after["last_parsed_bytes"] == new_size - size  # the new bytes, and nothing before them
+    assert (after["offset"], after["rows"], after["samples"]) == (new_size, len(ROWS) + len(appended), 12)
+    incremental = load_recorded(path)
+    assert_same_data(incremental, full_parse(path))
+
+
+def test_incremental_reads_of_random_appends_equal_a_full_parse(tmp_path: Path) -> None:
+    """Rows in random order with repeated times, new series late, ISO times, NaN, quoted line breaks in labels;
+    appended in pieces cut at arbitrary bytes (inside lines, quotes and UTF-8 characters)."""
+    rng = np.random.default_rng(7)
+    series = [  # JSON with line breaks between its tokens: quoted line breaks in the CSV
+        ("cpu", json.dumps({"host": f"h{i}", "note": 'b, "c" é'}, indent=1 if i % 3 == 0 else None)) for i in range(12)
+    ]
+    assert "\n" in csv_lines([(E0, *series[0], 1)]).rstrip("\n")
+    rows: list[tuple[Any, str, Any, Any]] = []
+    for index in range(600):
+        metric, labels = series[int(rng.integers(0, min(4 + index // 60, len(series))))]  # more series later
+        seconds = int(rng.integers(0, 40)) * 15
+        timestamp: Any = at(seconds).isoformat() if rng.random() < 0.2 else E0 + seconds
+        value = "NaN" if rng.random() < 0.05 else repr(float(rng.normal()))
+        rows.append((timestamp, metric, labels, value))
+    path = write_csv(tmp_path / "m.csv", rows[:50])
+    load_recorded(path)
+    rest = csv_lines(rows[50:]).encode()
+    ends = np.cumsum([len(csv_lines([row]).encode()) for row in rows[50:]])  # where each record ends in `rest`
+    cuts = sorted({int(c) for c in rng.integers(1, len(rest), 40)} | {len(rest)})
+    written = 0
+    for cut in cuts:
+        append_raw(path, rest[written:cut])
+        written = cut
+        data = load_recorded(path)
+        complete = int(np.searchsorted(ends, written, side="right"))
+        assert data.sample_count == 50 + complete, f"after {written} bytes"
+    result = stats(path)
+    assert result["full_parses"] == 1 and result["incremental_parses"] > 10
+    assert_same_data(load_recorded(path), full_parse(path))
+
+
+def test_a_partial_last_line_is_read_once_complete(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", [(E0, "g", {}, 1.0)])
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 1.0, 1.0]
+    offset = stats(path)["offset"]
+    append_raw(path, f"{E0 + 60},g,,2")  # no newline yet: the writer is not done (and would read as 2)
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 1.0, 1.0]
+    assert stats(path)["offset"] == offset
+    append_raw(path, f"5\n{E0 + 120},g,")
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 25.0, 25.0]
+    append_raw(path, '"{""path"":""a"",\n')  # a quoted line break: the record is still open
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 25.0, 25.0]
+    assert query(path, "g{path=~'.+'}", 0, 120) == []
+    append_raw(path, '""q"":""b""}",3\n')
+    (series,) = query(path, "g{path=~'.+'}", 0, 120)
+    assert series.labels_dict == {"path": "a", "q": "b"} and same(series.values.tolist(), [np.nan, np.nan, 3.0])
+    assert stats(path)["full_parses"] == 1
+    assert_same_data(load_recorded(path), full_parse(path))
+
+
+def test_a_stray_quote_in_an_unquoted_field_does_not_hold_rows_back(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(f"timestamp,metric,labels,value,note\n{E0},g,,1,x\n")
+    load_recorded(path)
+    append_raw(path, f'{E0 + 60},g,,2,say "hi\n{E0 + 120},g,,3,x\n')  # pyarrow reads `say "hi` as it is
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 2.0, 3.0]
+    append_raw(path, f"{E0 + 180},g,,4,x\n")
+    assert query(path, "g", 0, 180)[0].values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert (stats(path)["full_parses"], stats(path)["incremental_parses"]) == (1, 2)
+
+
+def bump_mtime(path: Path) -> None:
+    """A later modification time, as a write a moment later would leave (mtime steps are coarse)."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+
+
+def test_a_file_rewritten_in_place_with_the_same_size_is_parsed_again(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", [(E0, "g", {}, 1.0), (E0 + 60, "g", {}, 2.0), (E0 + 120, "g", {}, 3.0)])
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 2.0, 3.0]
+    text = path.read_bytes()
+    inode = path.stat().st_ino
+    with open(path, "r+b") as handle:  # another writer, in place: same inode, same size
+        handle.write(text.replace(b",1.0\r\n", b",9.0\r\n"))
+    bump_mtime(path)
+    assert path.stat().st_ino == inode and path.stat().st_size == len(text)
+    assert query(path, "g", 0, 120)[0].values.tolist() == [9.0, 2.0, 3.0]
+    assert (stats(path)["full_parses"], stats(path)["incremental_parses"]) == (2, 0)
+
+
+@pytest.mark.parametrize("where", ["head", "before the offset"])
+def test_a_file_rewritten_in_place_and_grown_is_parsed_again(tmp_path: Path, where: str) -> None:
+    rows: list[tuple[Any, str, Any, Any]] = [
+        (E0 + 60 * k, "g", {}, float(k)) for k in range(8000)
+    ]  # > 2 x 64 KiB: head and tail are apart
+    path = write_csv(tmp_path / "m.csv", rows)
+    load_recorded(path)
+    text = path.read_bytes()
+    assert len(text) > 2 * recorded_module.CHECK_BYTES
+    if where == "head":
+        changed = text.replace(f"{E0},g,{{}},0.0\r\n".encode(), f"{E0},g,{{}},7.0\r\n".encode(), 1)
+    else:
+        changed = text[:-8] + text[-8:].replace(b"7999.0", b"7998.0")
+    assert changed != text and len(changed) == len(text)
+    with open(path, "r+b") as handle:
+        handle.write(changed + csv_lines([(E0 + 60 * 8000, "g", {}, 8000.0)]).encode())
+    data = load_recorded(path)
+    assert stats(path)["full_parses"] == 2 and stats(path)["incremental_parses"] == 0
+    assert data.sample_count == 8001
+    assert_same_data(data, full_parse(path))
+    assert data.values[0] == (7.0 if where == "head" else 0.0)
+    assert data.values[7999] == (7998.0 if where != "head" else 7999.0)
+
+
+def test_a_replaced_or_truncated_file_is_parsed_again(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", [(E0, "g", {}, 1.0), (E0 + 60, "g", {}, 2.0)])
+    load_recorded(path)
+    replacement = write_csv(tmp_path / "new.csv", [(E0, "g", {}, 5.0), (E0 + 60, "g", {}, 6.0), (E0 + 120, "h", {}, 1)])
+    os.replace(replacement, path)  # a new inode, grown
+    assert query(path, "g", 0, 60)[0].values.tolist() == [5.0, 6.0]
+    assert stats(path)["incremental_parses"] == 0
+    with open(path, "r+b") as handle:  # shrunk in place
+        handle.truncate(len(HEADER) + len(csv_lines([(E0, "g", {}, 5.0)])))
+    assert query(path, "g", 0, 60)[0].values.tolist() == [5.0, 5.0]
+    assert load_recorded(path).sample_count == 1
+
+
+def test_a_file_without_a_final_newline_is_read_whole_and_parsed_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(f"{HEADER}{E0},g,,1\n{E0 + 60},g,,2")
+    assert query(path, "g", 0, 60)[0].values.tolist() == [1.0, 2.0]
+    assert stats(path)["offset"] is None
+    append_points(path, [{"timestamp": E0 + 120, "metric": "g", "value": 3}])
+    assert query(path, "g", 0, 120)[0].values.tolist() == [1.0, 2.0, 3.0]
+    assert stats(path)["offset"] == path.stat().st_size  # ends in a newline now: continued from here on
+    append_points(path, [{"timestamp": E0 + 180, "metric": "g", "value": 4}])
+    assert query(path, "g", 0, 180)[0].values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert stats(path)["incremental_parses"] == 1
+
+
+@pytest.mark.parametrize(
+    ("appended", "expected"),
+    [
+        (f"{E0 + 60},g,,2\n{E0 + 120},g,,abc\n", "line 5, column 'value': 'abc' is not a number"),
+        (f"{E0 + 60},g,,2\nyesterday,g,,3\n", "line 5, column 'timestamp': cannot parse timestamp 'yesterday'"),
+        (f"{E0 + 60},g,,2\n{E0},g,{{nope,1\n", "line 5, column 'labels': labels are not valid JSON"),
+        (f"{E0 + 60},,,2\n", "line 4, column 'metric': missing metric name"),
+        (f"{E0 + 60},g,,2\n{E0 + 60},g,,2,5\n", "line 5: CSV parse error: Expected 4 columns, got 5"),
+        (f"{E0 + 60},g,,2\n{E0 + 60},g,,nan(1)\n", "line 5, column 'value': 'nan(1)' is not a number"),
+    ],
+)
+def test_bad_appended_rows_are_named_by_their_line_in_the_file(tmp_path: Path, appended: str, expected: str) -> None:
+    path = write_csv(tmp_path / "m.csv", [(E0, "g", {}, 1.0), (E0 + 30, "g", {"a": "b"}, 1.0)])
+    load_recorded(path)
+    append_raw(path, appended)
+    with pytest.raises(MetricsError) as incremental:
+        load_recorded(path)
+    assert incremental.value.kind == "bad_data"
+    assert expected in str(incremental.value)
+    assert stats(path)["full_parses"] == 1  # reported by the parse of the new part alone
+    with pytest.raises(MetricsError) as whole:
+        full_parse(path)
+    assert str(whole.value) == str(incremental.value)
+
+
+def test_readers_wait_for_a_writer_holding_the_lock(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", [(E0, "g", {}, 1.0)])
+    load_recorded(path)
+    done: list[int] = []
+    reader = threading.Thread(target=lambda: done.append(load_recorded(path).sample_count))
+    with recorded_module._locked(path):  # as append_points holds it while writing
+        append_raw(path, f"{E0 + 60},g,,2\n{E0 + 120},g,")  # half written
+        reader.start()
+        reader.join(0.3)
+        assert reader.is_alive() and done == []
+        append_raw(path, ",3\n")
+    reader.join(10)
+    assert done == [3]
+
+
+WRITER = """
+import sys
+from ops_pipeline.metrics.recorded import append_points
+path, worker = sys.argv[1], int(sys.argv[2])
+for batch in range(25):
+    append_points(path, [
+        {"timestamp": 1704067200 + batch * 100 + row, "metric": "g",
+         "labels": {"w": str(worker), "b": str(batch), "pad": "x" * 150}, "value": row}
+        for row in range(60)
+    ])
+"""
+
+
+def test_appends_from_several_processes_do_not_interleave(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(worker)], stderr=subprocess.PIPE)
+        for worker in range(3)
+    ]
+    seen = []
+    while any(writer.poll() is None for writer in writers):
+        seen.append(load_recorded(path).sample_count)  # never half a batch (nor a parse error) meanwhile
+    for writer in writers:
+        _, error = writer.communicate()
+        assert writer.returncode == 0, error.decode()
+    assert all(count % 60 == 0 for count in seen)
+    lines = path.read_text().splitlines()
+    assert lines[0] == HEADER.strip() and len(lines) == 1 + 3 * 25 * 60
+    batches = [(row["labels"], row["value"]) for row in csv.DictReader(io.StringIO("\n".join(lines)))]
+    for start in range(0, len(batches), 60):  # each batch is 60 adjacent lines of one worker, in order
+        chunk = batches[start : start + 60]
+        assert len({labels for labels, _ in chunk}) == 1
+        assert [float(value) for _, value in chunk] == [float(k) for k in range(60)]
+    data = load_recorded(path)
+    assert data.sample_count == 3 * 25 * 60 and data.series_count == 3 * 25
+    assert_same_data(data, full_parse(path))
+
+
+def test_a_failed_append_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_csv(tmp_path / "m.csv", ROWS)
+    before = path.read_bytes()
+
+    def half_then_fail(descriptor: int, payload: bytes) -> None:
+        os.write(descriptor, payload[: len(payload) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(recorded_module, "_write_all", half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        append_points(path, [{"timestamp": T0, "metric": "g", "labels": {"a": "b" * 100}, "value": 1}] * 5)
+    assert path.read_bytes() == before
+
+
+def test_append_points_gives_a_blank_file_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("\n  \n")
+    append_points(path, [{"timestamp": T0, "metric": "g", "value": 1}])
+    assert path.read_text() == "timestamp,metric,labels,value\n2024-01-01T00:00:00Z,g,{},1.0\n"
+
+
+def test_parquet_files_are_parsed_again_when_they_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = count_parses(monkeypatch)
+    path = tmp_path / "m.parquet"
+    columns: dict[str, list[Any]] = {"timestamp": [E0, E0 + 60], "metric": ["g", "g"], "labels": ["", ""]}
+    pq.write_table(pa.table({**columns, "value": [1.0, 2.0]}), path)
+    assert query(path, "g", 0, 60)[0].values.tolist() == [1.0, 2.0]
+    assert query(path, "g", 0, 60)[0].values.tolist() == [1.0, 2.0]
+    assert stats(path)["offset"] is None
+    pq.write_table(
+        pa.table({name: [*column, column[-1]] for name, column in columns.items()} | {"value": [1, 2, 3.0]}), path
+    )
+    bump_mtime(path)
+    assert query(path, "g", 0, 60)[0].values.tolist() == [1.0, 3.0]
+    assert len(parsed) == 2 and stats(path)["incremental_parses"] == 0
+
+
+def test_text_numbers_read_by_arrow_or_pandas_agree(tmp_path: Path) -> None:
+    spellings = ["1", "-2.5", "1e3", "+7", ".5", "5.", "0.1", "1e400", "NaN", "-nan", "+Inf", "-inf", "Infinity"]
+    rows = [(E0 + k, "g", {"k": str(k)}, v) for k, v in enumerate(spellings)]
+    arrow = write_csv(tmp_path / "arrow.csv", rows)
+    pandas = write_csv(tmp_path / "pandas.csv", [*rows, (E0, "g", {"k": "x"}, " 1 ")])  # Arrow refuses blanks
+    fast, slow = load_recorded(arrow), load_recorded(pandas)
+    assert np.array_equal(fast.values, slow.values[: len(spellings)], equal_nan=True)
+    assert np.array_equal(fast.values, np.array([float(v) for v in spellings]), equal_nan=True)
+    assert np.array_equal(fast.timestamps, slow.timestamps[: len(spellings)])
