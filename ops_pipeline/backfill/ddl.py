@@ -41,6 +41,14 @@ def prepare_destination(
     return tuple(source_columns), tuple(types[c] for c in source_columns)
 
 
+def source_types(src: Endpoint, spec: BackfillSettings, columns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The source table's column types (PostgreSQL tables only; a query's types are not known ahead)."""
+    if src.dialect != "postgresql" or spec.table is None:
+        return None
+    found = dict(_destination_columns(src, spec.table) or [])
+    return tuple(found.get(c, "") for c in columns)
+
+
 def _source_columns(src: Endpoint, relation: str) -> list[str]:
     cursor = src.connection.cursor()
     try:

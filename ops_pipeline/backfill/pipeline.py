@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from ops_pipeline.backfill.ddl import prepare_destination
+from ops_pipeline.backfill.ddl import prepare_destination, source_types
 from ops_pipeline.backfill.endpoints import Endpoint, open_endpoint
 from ops_pipeline.backfill.source_relation import source_relation
-from ops_pipeline.backfill.transfer import LoadResult, Transfer, load_window, read_sample
+from ops_pipeline.backfill.transfer import LoadResult, Transfer, load_window, pg_row_hash, read_sample
 from ops_pipeline.core.sample_validation import SampleVerdict, referenced_values, validate_sample
 from ops_pipeline.settings import BackfillSettings, OpsSettings
 from ops_pipeline.store.manifests import ManifestRecord, record_manifest
@@ -79,8 +79,15 @@ def backfill_session(settings: OpsSettings, pipeline: str) -> Iterator[BackfillS
         relation = source_relation(src, spec)
         destination = spec.destination_table or pipeline
         columns, types = prepare_destination(settings, spec, src, dst, relation, destination)
+        both_postgres = src.dialect == dst.dialect == "postgresql"
+        binary = both_postgres and source_types(src, spec, columns) == types
+        row_hash = pg_row_hash(src, types) if both_postgres else "md5"
         yield BackfillSession(
-            pipeline, spec, src, dst, Transfer(relation, columns, spec.time_column, destination, types, spec.chunk_rows)
+            pipeline,
+            spec,
+            src,
+            dst,
+            Transfer(relation, columns, spec.time_column, destination, types, spec.chunk_rows, binary, row_hash),
         )
 
 

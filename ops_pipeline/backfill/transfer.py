@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as clock
@@ -34,6 +35,8 @@ class Transfer:
     destination: str  # destination table, schema-qualified or not, unquoted
     destination_types: tuple[str, ...]  # the destination's column types, for PostgreSQL checksum casts
     chunk_rows: int
+    binary_copy: bool = False  # PostgreSQL pairs whose column types are identical stream COPY's binary format
+    row_hash: str = "md5"  # "hash" (hash_record_extended, PostgreSQL 14+) or "md5" for types without one
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,10 @@ def load_window(src: Endpoint, dst: Endpoint, transfer: Transfer, start: datetim
             _delete_window(dst, transfer, start, end)
             rows_read = _copy_pipe(src, dst, transfer, start, end)
             dst.connection.commit()
-            source = _pg_checksum(src, transfer, transfer.relation, start, end)
-            destination = _pg_checksum(dst, transfer, dst.qualified(transfer.destination), start, end)
+            with ThreadPoolExecutor(2) as both_sides:  # two servers (or two backends): checksum side by side
+                source_sum = both_sides.submit(_pg_checksum, src, transfer, transfer.relation, start, end)
+                destination = _pg_checksum(dst, transfer, dst.qualified(transfer.destination), start, end)
+                source = source_sum.result()
             dst.connection.commit()
         else:
             _delete_window(dst, transfer, start, end)
@@ -176,6 +181,7 @@ def _copy_pipe(src: Endpoint, dst: Endpoint, transfer: Transfer, start: datetime
         src.select(transfer.relation, transfer.columns, transfer.time_column), (start, end)
     ).decode()
     columns = ", ".join(dst.quote(c) for c in transfer.columns)
+    options = " (FORMAT binary)" if transfer.binary_copy else ""
     read_fd, write_fd = os.pipe()
     failure: list[BaseException] = []
     copied: list[int] = []
@@ -183,7 +189,7 @@ def _copy_pipe(src: Endpoint, dst: Endpoint, transfer: Transfer, start: datetime
     def produce() -> None:
         try:
             with os.fdopen(write_fd, "wb") as sink:
-                out_cursor.copy_expert(f"COPY ({select}) TO STDOUT", sink)
+                out_cursor.copy_expert(f"COPY ({select}) TO STDOUT{options}", sink)
                 copied.append(out_cursor.rowcount)
         except BaseException as error:  # handed to the consuming thread, which decides
             failure.append(error)
@@ -192,7 +198,7 @@ def _copy_pipe(src: Endpoint, dst: Endpoint, transfer: Transfer, start: datetime
     producer.start()
     try:
         with os.fdopen(read_fd, "rb") as source, dst.connection.cursor() as in_cursor:
-            in_cursor.copy_expert(f"COPY {dst.qualified(transfer.destination)} ({columns}) FROM STDIN", source)
+            in_cursor.copy_expert(f"COPY {dst.qualified(transfer.destination)} ({columns}) FROM STDIN{options}", source)
     finally:
         producer.join()
         out_cursor.close()
@@ -202,20 +208,34 @@ def _copy_pipe(src: Endpoint, dst: Endpoint, transfer: Transfer, start: datetime
 
 
 def _pg_checksum(endpoint: Endpoint, transfer: Transfer, relation: str, start: datetime, end: datetime) -> str:
-    """count and 64-bit sum of md5(row text), with the source's columns cast to the destination's types so both
-    sides render rows identically."""
+    """count and 64-bit sum of a hash of each row, with the source's columns cast to the destination's types so
+    both sides hash the same values."""
     row = ", ".join(
         f"{endpoint.quote(c)}::{t}" for c, t in zip(transfer.columns, transfer.destination_types, strict=True)
     )
+    if transfer.row_hash == "hash":
+        digest = f"hash_record_extended(ROW({row}), 0)"
+    else:
+        digest = f"('x' || substr(md5(ROW({row})::text), 1, 16))::bit(64)::bigint"
     t = endpoint.quote(transfer.time_column)
-    sql = (
-        f"SELECT count(*), coalesce(sum(('x' || substr(md5(ROW({row})::text), 1, 16))::bit(64)::bigint), 0) "
-        f"FROM {relation} WHERE {t} >= %s AND {t} < %s"
-    )
+    sql = f"SELECT count(*), coalesce(sum({digest}), 0) FROM {relation} WHERE {t} >= %s AND {t} < %s"
     with endpoint.connection.cursor() as cursor:
         cursor.execute(sql, (start, end))
         count, total = cursor.fetchone()
-    return f"pg-md5:{count}:{int(total) % MODULUS:016x}"
+    return f"pg-{transfer.row_hash}:{count}:{int(total) % MODULUS:016x}"
+
+
+def pg_row_hash(src: Endpoint, types: Sequence[str]) -> str:
+    """ "hash" when PostgreSQL can hash a row of these types (version 14+, and not e.g. json), else "md5"."""
+    probe = ", ".join(f"NULL::{t}" for t in types)
+    cursor = src.connection.cursor()
+    try:
+        cursor.execute(f"SELECT hash_record_extended(ROW({probe}), 0)")
+        return "hash"
+    except Exception:
+        return "md5"
+    finally:
+        cursor.close()
 
 
 def _pg_text(value: Any) -> str:

@@ -29,6 +29,7 @@ def test_a_partition_range_loads_reconciles_and_records_each_window(tmp_path, tr
     assert sorted((r.partition_key, r.rows_written) for r in records) == [*DAYS.items(), ("2024-03-04", 0)]
     assert all(r.reconciled and r.rows_read == r.rows_written and r.validation_score == 1.0 for r in records)
     assert all(r.source_checksum == r.destination_checksum for r in records)
+    assert all(r.source_checksum.startswith("pg-hash:") for r in records)  # PostgreSQL's own row hash
     metadata = result.asset_materializations_for_node("trades")[0].metadata
     assert metadata["dagster/row_count"].value == 4500 and "2024-03-02" in metadata["manifest"].value
 
@@ -98,3 +99,13 @@ def test_a_tampered_destination_fails_reconciliation(tmp_path, trades_source, de
     assert checks["reconciliation"].metadata["mismatched_windows"].value == 1
     [record] = manifests(open_store(store_url), "trades", "2024-03-02")
     assert not record.reconciled and record.rows_read == record.rows_written == 1500
+
+
+def test_types_without_a_row_hash_fall_back_to_md5_and_still_reconcile(tmp_path, trades_source, destination) -> None:
+    run_sql(trades_source, "ALTER TABLE trades ADD COLUMN details json DEFAULT '{\"k\": 1}'")
+    config = backfill_config(tmp_path, pg(trades_source), pg(destination), destination_table="trades_copy")
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    with dg.instance_for_test() as instance:
+        assert materialize(config, store_url, instance, "2024-03-01", "2024-03-01").success
+    [record] = manifests(open_store(store_url), "trades")
+    assert record.reconciled and record.source_checksum.startswith("pg-md5:") and record.rows_written == 1000
