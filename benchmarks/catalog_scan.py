@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--pg-tables", type=int, default=2000, help="tables in the PostgreSQL schema")
     parser.add_argument("--mysql-tables", type=int, default=500, help="tables in the MariaDB schema")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of ours (median reported)")
+    parser.add_argument("--repeat", type=int, default=7, help="repetitions of ours (median reported)")
     parser.add_argument("--baseline-repeat", type=int, default=2, help="repetitions of the SQLAlchemy figures")
     args = parser.parse_args(argv)
     if args.pg_tables < 2 or args.mysql_tables < 2 or args.repeat < 1 or args.baseline_repeat < 1:
