@@ -126,10 +126,7 @@ def _scalar(endpoint: Endpoint, sql: str, params: tuple[Any, ...]) -> int:
 
 
 def _delete_window(dst: Endpoint, transfer: Transfer, start: datetime, end: datetime) -> None:
-    t = dst.quote(transfer.time_column)
-    sql = (
-        f"DELETE FROM {dst.qualified(transfer.destination)} WHERE {t} >= {dst.placeholder} AND {t} < {dst.placeholder}"
-    )
+    sql = f"DELETE FROM {dst.qualified(transfer.destination)} WHERE {_window(dst, transfer)}"
     cursor = dst.connection.cursor()
     try:
         cursor.execute(sql, (dst.bound(start), dst.bound(end)))
