@@ -46,24 +46,22 @@ The last line is machine-readable:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
-import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
+from servers import BenchmarkError, check_pg, pg_database, pg_url, timed
 
 from ops_pipeline.core.detectors import detect_batch, warm_up
 from ops_pipeline.core.runs import RunRecord
@@ -78,10 +76,6 @@ from ops_pipeline.settings import DetectorSettings, InsightsSettings
 from ops_pipeline.store import runs as run_store
 from ops_pipeline.store import signals as signal_store
 from ops_pipeline.store.engine import dispose_all, open_store
-
-PG_HOST = os.environ.get("OPS_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("OPS_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("OPS_TEST_PG_USER", "postgres")
 
 LIMIT_S = 1.0  # the issue's reference: "one tick finishes in well under a second"
 SERIES = 1000
@@ -108,13 +102,6 @@ ZSCORE = DetectorSettings(
     window=60, threshold=3.0, direction="up", warmup=30, step=600,
 )
 MAX_POINTS = InsightsSettings().max_points_per_tick
-
-T = TypeVar("T")
-
-
-class BenchmarkError(RuntimeError):
-    """Something is missing or a result is wrong: no figures may be reported."""
-
 
 @dataclass
 class Figures:
@@ -144,12 +131,6 @@ class Figures:
         return statistics.median(self.baseline)
 
 
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - started
-
-
 def series_key(i: int) -> str:
     return f'{METRIC}{{instance="{instance(i)}"}}'
 
@@ -161,17 +142,6 @@ def instance(i: int) -> str:
 # ------------------------------------------------------------------------------------------------- the store
 
 
-def check_pg() -> None:
-    try:
-        conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5)
-    except psycopg2.OperationalError as error:
-        raise BenchmarkError(
-            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} as {PG_USER!r}: {' '.join(str(error).split())} "
-            "(start it or set OPS_TEST_PG_HOST/OPS_TEST_PG_PORT/OPS_TEST_PG_USER)"
-        ) from None
-    conn.close()
-
-
 @contextmanager
 def store_url(kind: str, workdir: Path) -> Iterator[str]:
     """A fresh, empty ops store: a SQLite file in `workdir`, or a PostgreSQL database dropped afterwards."""
@@ -179,20 +149,11 @@ def store_url(kind: str, workdir: Path) -> Iterator[str]:
         yield f"sqlite:///{workdir / 'ops_store.db'}"
         return
     check_pg()
-    name = f"ops_bench_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+    with pg_database() as name:
         try:
-            yield f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+            yield pg_url(name)
         finally:
             dispose_all()
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
 
 
 def seed_runs(engine: sa.Engine, rng: np.random.Generator) -> None:

@@ -77,18 +77,17 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import dagster as dg
-import psycopg2
 import sqlalchemy as sa
 import yaml
+from servers import PG_HOST, PG_PORT, PG_USER, BenchmarkError, pg_connect, pg_database, pg_url, timed
 
 from ops_pipeline.assets.backfill import RECONCILE, VALIDATE, build_backfill_asset, partitions_for
 from ops_pipeline.resources.ops_store import OpsStoreResource
@@ -96,10 +95,6 @@ from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import BackfillSettings, load_settings
 from ops_pipeline.store.engine import dispose_all, open_store
 from ops_pipeline.store.manifests import manifests
-
-PG_HOST = os.environ.get("OPS_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("OPS_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("OPS_TEST_PG_USER", "postgres")
 
 DAYS = 10
 ROWS_PER_DAY = 20_000
@@ -135,51 +130,7 @@ CREATE TABLE {table} (id integer, account bigint, amount numeric(12,2), note tex
                       settled boolean);
 """
 
-T = TypeVar("T")
-
-
-class BenchmarkError(RuntimeError):
-    """The server is unreachable or a result is wrong: no figures may be reported."""
-
-
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - started
-
-
 # --------------------------------------------------------------------------------------------------- server
-
-
-def pg_connect(database: str) -> Any:
-    try:
-        return psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, connect_timeout=5)
-    except psycopg2.OperationalError as error:
-        raise BenchmarkError(
-            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} as {PG_USER!r}: {' '.join(str(error).split())} "
-            "(start it or set OPS_TEST_PG_HOST/OPS_TEST_PG_PORT/OPS_TEST_PG_USER)"
-        ) from None
-
-
-def pg_url(database: str) -> str:
-    return f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    name = f"ops_bench_{uuid.uuid4().hex[:12]}"
-    admin = pg_connect("postgres")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield name
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
 
 
 def execute(

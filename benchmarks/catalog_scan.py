@@ -37,19 +37,18 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import psycopg2
 import pymysql
 import pymysql.constants.CLIENT
 import sqlalchemy as sa
+from servers import PG_HOST, PG_PORT, PG_USER, BenchmarkError, check_pg, pg_connect, pg_database, pg_url, timed
 
 from ops_pipeline.core.catalog import Catalog
 from ops_pipeline.settings import OpsSettings, parse_settings
@@ -58,9 +57,6 @@ from ops_pipeline.sources.scan import name_entities, scan_source
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import dispose_all, open_store
 
-PG_HOST = os.environ.get("OPS_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("OPS_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("OPS_TEST_PG_USER", "postgres")
 MYSQL_HOST = os.environ.get("OPS_TEST_MYSQL_HOST", "127.0.0.1")
 MYSQL_PORT = int(os.environ.get("OPS_TEST_MYSQL_PORT", "3306"))
 MYSQL_USER = os.environ.get("OPS_TEST_MYSQL_USER", "root")
@@ -87,13 +83,6 @@ MYSQL_COLUMNS = (
     "c_enum ENUM('a','b','c')", "c_time TIME", "c_year YEAR",
 )
 assert len(PG_COLUMNS) == len(MYSQL_COLUMNS) == COLUMNS_PER_TABLE - 2
-
-T = TypeVar("T")
-
-
-class BenchmarkError(RuntimeError):
-    """A server is unreachable or a result is wrong: no figures may be reported."""
-
 
 @dataclass
 class Figures:
@@ -125,53 +114,11 @@ class Figures:
         return self.speedup >= self.target
 
 
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - started
-
-
 def table_name(i: int) -> str:
     return f"t_{i}"
 
 
 # ----------------------------------------------------------------------------------------------- PostgreSQL
-
-
-def pg_url(database: str) -> str:
-    return f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
-
-
-def pg_connect(database: str) -> Any:
-    return psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, connect_timeout=5)
-
-
-def check_pg() -> None:
-    try:
-        conn = pg_connect("postgres")
-    except psycopg2.OperationalError as error:
-        raise BenchmarkError(
-            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} as {PG_USER!r}: {' '.join(str(error).split())} "
-            "(start it or set OPS_TEST_PG_HOST/OPS_TEST_PG_PORT/OPS_TEST_PG_USER)"
-        ) from None
-    conn.close()
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    name = f"ops_bench_{uuid.uuid4().hex[:12]}"
-    admin = pg_connect("postgres")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield name
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
 
 
 def pg_table_ddl(i: int, n: int) -> str:

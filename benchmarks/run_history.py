@@ -49,35 +49,30 @@ The last line is machine-readable:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import dagster as dg
 import numpy as np
-import psycopg2
 import sqlalchemy as sa
 from dagster._core.storage.runs.schema import RunsTable, RunTagsTable
 from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
+from servers import BenchmarkError, pg_database, pg_url, timed
 
 from ops_pipeline.assets.run_history import CURSOR, DAGSTER_STATUSES, ingest_dagster_runs, to_run_record
 from ops_pipeline.store import runs as run_store
 from ops_pipeline.store.cursors import read_cursor, write_cursor
 from ops_pipeline.store.engine import dispose_all, open_store
 from ops_pipeline.store.tables import workflow_runs
-
-PG_HOST = os.environ.get("OPS_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("OPS_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("OPS_TEST_PG_USER", "postgres")
 
 TARGET_S = 0.1
 JOBS = 50
@@ -89,13 +84,6 @@ RESET_BACK = 300  # runs the idempotency check re-reads by moving the cursor bac
 SAMPLE = 300
 SEED = 20260101
 START = datetime(2025, 12, 1, tzinfo=UTC)  # the seeded history ends 30 days later; new runs come after that
-
-T = TypeVar("T")
-
-
-class BenchmarkError(RuntimeError):
-    """Something is missing or a result is wrong: no figures may be reported."""
-
 
 @dataclass
 class Figures:
@@ -120,43 +108,6 @@ class Figures:
         return statistics.median(self.baseline)
 
 
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - started
-
-
-# --------------------------------------------------------------------------------------------------- servers
-
-
-def pg_connect(database: str) -> Any:
-    try:
-        return psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, connect_timeout=5)
-    except psycopg2.OperationalError as error:
-        raise BenchmarkError(
-            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} as {PG_USER!r}: {' '.join(str(error).split())} "
-            "(start it or set OPS_TEST_PG_HOST/OPS_TEST_PG_PORT/OPS_TEST_PG_USER)"
-        ) from None
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database (its URL), dropped afterwards even on failure."""
-    name = f"ops_bench_{uuid.uuid4().hex[:12]}"
-    admin = pg_connect("postgres")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
-
-
 @contextmanager
 def dagster_instance(kind: str, workdir: Path) -> Iterator[dg.DagsterInstance]:
     if kind == "ephemeral":
@@ -170,7 +121,8 @@ def dagster_instance(kind: str, workdir: Path) -> Iterator[dg.DagsterInstance]:
         with dg.instance_for_test(temp_dir=str(workdir / "dagster_home")) as instance:
             yield instance
     else:
-        with pg_database() as url:
+        with pg_database() as name:
+            url = pg_url(name, "postgresql")
             home = workdir / "dagster_home"
             home.mkdir()
             (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {url}\n")
@@ -187,9 +139,9 @@ def ops_store(kind: str, workdir: Path) -> Iterator[sa.Engine]:
         yield open_store(f"sqlite:///{workdir / 'ops_store.db'}")
         dispose_all()
         return
-    with pg_database() as url:
+    with pg_database() as name:
         try:
-            yield open_store(url)
+            yield open_store(pg_url(name, "postgresql"))
         finally:
             dispose_all()
 
