@@ -35,9 +35,6 @@ class SourceRegistry(dg.ConfigurableResource):
     def settings(self) -> OpsSettings:
         return cached_settings(self.config_path)
 
-    def source_names(self) -> list[str]:
-        return sorted(self.settings().sources)
-
     def test_connection(self, name: str) -> ConnectionReport:
         config = self.settings().source(name)
         return scanner_for(config.type).test_connection(name, config)
