@@ -94,14 +94,29 @@ METRIC = "svc_latency"
 SEED = 20260101
 
 EWMA = DetectorSettings(
-    name="svc_latency_ewma", source="recorded", query=f'{METRIC}{{instance=~"i.*"}}', kind="ewma", alpha=0.1,
-    threshold=5.0, direction="up", warmup=30, step=60,
+    name="svc_latency_ewma",
+    source="recorded",
+    query=f'{METRIC}{{instance=~"i.*"}}',
+    kind="ewma",
+    alpha=0.1,
+    threshold=5.0,
+    direction="up",
+    warmup=30,
+    step=60,
 )
 ZSCORE = DetectorSettings(
-    name="workflow_failure_zscore", source="run_history", query="workflow_failure_rate", kind="zscore",
-    window=60, threshold=3.0, direction="up", warmup=30, step=600,
+    name="workflow_failure_zscore",
+    source="run_history",
+    query="workflow_failure_rate",
+    kind="zscore",
+    window=60,
+    threshold=3.0,
+    direction="up",
+    warmup=30,
+    step=600,
 )
 MAX_POINTS = InsightsSettings().max_points_per_tick
+
 
 @dataclass
 class Figures:
@@ -170,9 +185,15 @@ def seed_runs(engine: sa.Engine, rng: np.random.Generator) -> None:
         end = start + timedelta(seconds=float(duration_s[i]))
         records.append(
             RunRecord(
-                workflow=f"wf_{int(workflow[i]):02d}", run_id=f"run-{i:06d}", origin="external",
-                status="failure" if failed[i] else "success", created_at=start, started_at=start, ended_at=end,
-                duration_ms=float(duration_s[i]) * 1000.0, tags={"team": "bench"},
+                workflow=f"wf_{int(workflow[i]):02d}",
+                run_id=f"run-{i:06d}",
+                origin="external",
+                status="failure" if failed[i] else "success",
+                created_at=start,
+                started_at=start,
+                ended_at=end,
+                duration_ms=float(duration_s[i]) * 1000.0,
+                tags={"team": "bench"},
                 failure_message="boom" if failed[i] else None,
             )
         )
@@ -229,10 +250,17 @@ def naive_tick(detector: DetectorSettings, source: MetricsSource, last_end: int,
     rows, columns = np.nonzero(result.signals[:, new])
     return [
         make_signal(
-            detector=detector.name, kind=detector.kind, metric=series[row].metric,
-            labels=series[row].labels_dict, series_key=series[row].series_key, ts=int(grid[new[col]]),
-            value=float(result.values[row, new[col]]), score=float(result.scores[row, new[col]]),
-            threshold=detector.threshold, direction=detector.direction, critical_at=detector.critical_at,
+            detector=detector.name,
+            kind=detector.kind,
+            metric=series[row].metric,
+            labels=series[row].labels_dict,
+            series_key=series[row].series_key,
+            ts=int(grid[new[col]]),
+            value=float(result.values[row, new[col]]),
+            score=float(result.scores[row, new[col]]),
+            threshold=detector.threshold,
+            direction=detector.direction,
+            critical_at=detector.critical_at,
             origin="batch",
         )
         for row, col in zip(rows.tolist(), columns.tolist(), strict=True)
@@ -253,8 +281,7 @@ def check_states(engine: sa.Engine, ts: int) -> None:
 
 
 def expect_step(step: ProbeStep, start: int, points: int, what: str) -> None:
-    if (step.start, step.end, step.series, step.points) != (start, start + (points // SERIES - 1) * 60, SERIES,
-                                                            points):
+    if (step.start, step.end, step.series, step.points) != (start, start + (points // SERIES - 1) * 60, SERIES, points):
         raise BenchmarkError(
             f"{what}: the EWMA step covered {step.start}..{step.end} with {step.series} series and {step.points} "
             f"points; expected {start}..{start + (points // SERIES - 1) * 60}, {SERIES} series, {points} points"
@@ -346,12 +373,16 @@ def run(store_kind: str, workdir: Path) -> Figures:
 
         lost = probe(engine, EWMA, recorded, None, NOW + 60 * TICKS, MAX_POINTS)  # as if the cursor were lost
         if lost.points or lost.new_signals:
-            raise BenchmarkError(f"a probe without cursor re-counted {lost.points} points, {len(lost.new_signals)} "
-                                 "signals: old data was processed twice")
+            raise BenchmarkError(
+                f"a probe without cursor re-counted {lost.points} points, {len(lost.new_signals)} "
+                "signals: old data was processed twice"
+            )
         with engine.connect() as conn:
-            recorded_signals = conn.execute(
-                sa.text("SELECT series_key FROM insight_signals WHERE detector = :d"), {"d": EWMA.name}
-            ).scalars().all()
+            recorded_signals = (
+                conn.execute(sa.text("SELECT series_key FROM insight_signals WHERE detector = :d"), {"d": EWMA.name})
+                .scalars()
+                .all()
+            )
         if recorded_signals != [series_key(SPIKE_SERIES)]:
             raise BenchmarkError(f"the store holds EWMA signals {recorded_signals[:5]}, expected the spike alone")
         dispose_all()
@@ -368,8 +399,10 @@ def runs(values: list[float]) -> str:
 def report(f: Figures, store_kind: str) -> None:
     clear_cache()
     print()
-    print(f"{SERIES:,} recorded series x 1 day at 1 min ({f.csv_rows:,} rows, {f.csv_mb:.0f} MB CSV), "
-          f"{RUNS:,} runs in the ops store ({store_kind}), {TICKS} ticks")
+    print(
+        f"{SERIES:,} recorded series x 1 day at 1 min ({f.csv_rows:,} rows, {f.csv_mb:.0f} MB CSV), "
+        f"{RUNS:,} runs in the ops store ({store_kind}), {TICKS} ticks"
+    )
     header = f"{'measurement':<62} {'median s':>9}  runs (s)"
     print(header)
     print("-" * len(header))
@@ -397,10 +430,14 @@ def report(f: Figures, store_kind: str) -> None:
     base_no_parse = statistics.median([a - b for a, b in zip(f.baseline, f.baseline_parse, strict=True)])
     print()
     print(f"run-history points per tick: {f.zscore_points} (a new 10-minute bucket only in tick 2)")
-    print(f"parse share of the median tick: {parse_share:.0%}; without it the tick takes {no_parse:.3f} s "
-          f"and is {base_no_parse / no_parse:.1f}x faster than the naive tick without it")
-    print(f"ours: median tick {f.ours_s:.3f} s = {f.ours_s / LIMIT_S:.2f} of the 1 s limit "
-          f"({'met' if f.ours_s < LIMIT_S else 'MISSED'}); {f.baseline_s / f.ours_s:.1f}x faster than the naive tick")
+    print(
+        f"parse share of the median tick: {parse_share:.0%}; without it the tick takes {no_parse:.3f} s "
+        f"and is {base_no_parse / no_parse:.1f}x faster than the naive tick without it"
+    )
+    print(
+        f"ours: median tick {f.ours_s:.3f} s = {f.ours_s / LIMIT_S:.2f} of the 1 s limit "
+        f"({'met' if f.ours_s < LIMIT_S else 'MISSED'}); {f.baseline_s / f.ours_s:.1f}x faster than the naive tick"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -417,8 +454,10 @@ def main(argv: list[str] | None = None) -> int:
     met = figures.ours_s < LIMIT_S
     if not met:
         print(f"TARGET MISSED: the median tick takes {figures.ours_s:.3f} s, the limit is {LIMIT_S:.1f} s")
-    print(f"RESULT name=anomaly_probe ours_s={figures.ours_s:.3f} baseline_s={figures.baseline_s:.3f} "
-          f"speedup={figures.baseline_s / figures.ours_s:.1f} limit_fraction={figures.ours_s / LIMIT_S:.3f}")
+    print(
+        f"RESULT name=anomaly_probe ours_s={figures.ours_s:.3f} baseline_s={figures.baseline_s:.3f} "
+        f"speedup={figures.baseline_s / figures.ours_s:.1f} limit_fraction={figures.ours_s / LIMIT_S:.3f}"
+    )
     return 0 if met else 1
 
 

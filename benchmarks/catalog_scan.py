@@ -69,20 +69,47 @@ MYSQL_BATCH = 100
 
 # 18 columns besides id and parent_id: mixed types, some NOT NULL, some with defaults.
 PG_COLUMNS = (
-    "c_int integer NOT NULL DEFAULT 0", "c_bigint bigint", "c_small smallint", "c_numeric numeric(12,2)",
-    "c_real real", "c_double double precision", "c_text text", "c_varchar varchar(100) NOT NULL DEFAULT ''",
-    "c_char char(8)", "c_bool boolean NOT NULL DEFAULT false", "c_date date", "c_ts timestamp",
-    "c_tstz timestamptz DEFAULT now()", "c_uuid uuid", "c_jsonb jsonb", "c_bytea bytea", "c_interval interval",
+    "c_int integer NOT NULL DEFAULT 0",
+    "c_bigint bigint",
+    "c_small smallint",
+    "c_numeric numeric(12,2)",
+    "c_real real",
+    "c_double double precision",
+    "c_text text",
+    "c_varchar varchar(100) NOT NULL DEFAULT ''",
+    "c_char char(8)",
+    "c_bool boolean NOT NULL DEFAULT false",
+    "c_date date",
+    "c_ts timestamp",
+    "c_tstz timestamptz DEFAULT now()",
+    "c_uuid uuid",
+    "c_jsonb jsonb",
+    "c_bytea bytea",
+    "c_interval interval",
     "c_inet inet",
 )
 MYSQL_COLUMNS = (
-    "c_int INT NOT NULL DEFAULT 0", "c_bigint BIGINT", "c_small SMALLINT", "c_decimal DECIMAL(12,2)",
-    "c_float FLOAT", "c_double DOUBLE", "c_text TEXT", "c_varchar VARCHAR(100) NOT NULL DEFAULT ''",
-    "c_char CHAR(8)", "c_bool TINYINT(1) NOT NULL DEFAULT 0", "c_date DATE", "c_datetime DATETIME",
-    "c_ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP", "c_binary BINARY(16)", "c_blob BLOB",
-    "c_enum ENUM('a','b','c')", "c_time TIME", "c_year YEAR",
+    "c_int INT NOT NULL DEFAULT 0",
+    "c_bigint BIGINT",
+    "c_small SMALLINT",
+    "c_decimal DECIMAL(12,2)",
+    "c_float FLOAT",
+    "c_double DOUBLE",
+    "c_text TEXT",
+    "c_varchar VARCHAR(100) NOT NULL DEFAULT ''",
+    "c_char CHAR(8)",
+    "c_bool TINYINT(1) NOT NULL DEFAULT 0",
+    "c_date DATE",
+    "c_datetime DATETIME",
+    "c_ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP",
+    "c_binary BINARY(16)",
+    "c_blob BLOB",
+    "c_enum ENUM('a','b','c')",
+    "c_time TIME",
+    "c_year YEAR",
 )
 assert len(PG_COLUMNS) == len(MYSQL_COLUMNS) == COLUMNS_PER_TABLE - 2
+
 
 @dataclass
 class Figures:
@@ -162,8 +189,13 @@ def mysql_url(database: str) -> str:
 
 def mysql_connect(database: str | None = None, *, multi: bool = False) -> pymysql.connections.Connection[Any]:
     return pymysql.connect(
-        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, autocommit=True,
-        connect_timeout=5, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS if multi else 0,
+        host=MYSQL_HOST,
+        port=MYSQL_PORT,
+        user=MYSQL_USER,
+        database=database,
+        autocommit=True,
+        connect_timeout=5,
+        client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS if multi else 0,
     )
 
 
@@ -247,8 +279,12 @@ def verify_catalog(catalog: Catalog, n: int, schema: str) -> None:
             problems.append(f"{len(t.columns)} columns")
         if t.primary_key != ("id",):
             problems.append(f"primary key {t.primary_key}")
-        if len(t.foreign_keys) != 1 or t.foreign_keys[0].target_table != parent \
-                or t.foreign_keys[0].columns != ("parent_id",) or t.foreign_keys[0].target_columns != ("id",):
+        if (
+            len(t.foreign_keys) != 1
+            or t.foreign_keys[0].target_table != parent
+            or t.foreign_keys[0].columns != ("parent_id",)
+            or t.foreign_keys[0].target_columns != ("id",)
+        ):
             problems.append(f"foreign keys {t.foreign_keys}")
         if len(t.indexes) != 1 or t.indexes[0].columns != ("parent_id", "c_date"):
             problems.append(f"indexes {t.indexes}")
@@ -261,8 +297,10 @@ def time_ours(figures: Figures, settings: OpsSettings, store_url: str, n: int, s
     for _ in range(repeat):
         completed, seconds = timed(lambda: scan_source(store, settings, "bench"))
         if completed.snapshot.status != "completed" or completed.snapshot.table_count != n:
-            raise BenchmarkError(f"snapshot {completed.snapshot.id} is {completed.snapshot.status} "
-                                 f"with {completed.snapshot.table_count} tables")
+            raise BenchmarkError(
+                f"snapshot {completed.snapshot.id} is {completed.snapshot.status} "
+                f"with {completed.snapshot.table_count} tables"
+            )
         verify_catalog(completed.catalog, n, schema)
         figures.ours.append(seconds)
 
@@ -339,8 +377,18 @@ def bench_postgresql(n: int, repeat: int, baseline_repeat: int, workdir: Path) -
         print(f"PostgreSQL: building {n} tables in database {database} ...", flush=True)
         figures.setup_s = timed(lambda: build_pg_schema(database, n))[1]
         settings = parse_settings(
-            {"sources": {"bench": {"type": "postgresql", "host": PG_HOST, "port": PG_PORT, "user": PG_USER,
-                                   "database": database, "connect_timeout_s": 30}}},
+            {
+                "sources": {
+                    "bench": {
+                        "type": "postgresql",
+                        "host": PG_HOST,
+                        "port": PG_PORT,
+                        "user": PG_USER,
+                        "database": database,
+                        "connect_timeout_s": 30,
+                    }
+                }
+            },
             "benchmark",
         )
         store_url = f"sqlite:///{workdir / 'pg_ops_store.db'}"
@@ -359,8 +407,18 @@ def bench_mariadb(n: int, repeat: int, baseline_repeat: int, workdir: Path) -> F
         print(f"MariaDB: building {n} tables in database {database} ...", flush=True)
         figures.setup_s = timed(lambda: build_mysql_schema(database, n))[1]
         settings = parse_settings(
-            {"sources": {"bench": {"type": "mysql", "host": MYSQL_HOST, "port": MYSQL_PORT, "user": MYSQL_USER,
-                                   "database": database, "connect_timeout_s": 30}}},
+            {
+                "sources": {
+                    "bench": {
+                        "type": "mysql",
+                        "host": MYSQL_HOST,
+                        "port": MYSQL_PORT,
+                        "user": MYSQL_USER,
+                        "database": database,
+                        "connect_timeout_s": 30,
+                    }
+                }
+            },
             "benchmark",
         )
         store_url = f"sqlite:///{workdir / 'mysql_ops_store.db'}"
@@ -400,9 +458,11 @@ def report(all_figures: list[Figures]) -> None:
             median = statistics.median(values)
             print(f"{f.label:<11} {label:<45} {median:>9.3f} {f.tables / median:>9.0f}  {runs(values)}")
         bulk_ratio = statistics.median(f.bulk) / f.ours_s
-        print(f"{f.label:<11} {f.tables} tables x {COLUMNS_PER_TABLE} columns: speedup vs per-table baseline "
-              f"{f.speedup:.1f}x (target {f.target:.0f}x: {'met' if f.met else 'MISSED'}), "
-              f"vs get_multi_* {bulk_ratio:.1f}x")
+        print(
+            f"{f.label:<11} {f.tables} tables x {COLUMNS_PER_TABLE} columns: speedup vs per-table baseline "
+            f"{f.speedup:.1f}x (target {f.target:.0f}x: {'met' if f.met else 'MISSED'}), "
+            f"vs get_multi_* {bulk_ratio:.1f}x"
+        )
         print()
 
 
@@ -431,11 +491,14 @@ def main(argv: list[str] | None = None) -> int:
     report(results)
     for f in results:
         if not f.met:
-            print(f"TARGET MISSED: {f.label}: ours is {f.speedup:.1f}x faster than the per-table baseline, "
-                  f"target {f.target:.0f}x")
+            print(
+                f"TARGET MISSED: {f.label}: ours is {f.speedup:.1f}x faster than the per-table baseline, "
+                f"target {f.target:.0f}x"
+            )
     for f in results:
-        print(f"RESULT name={f.result_name} ours_s={f.ours_s:.3f} baseline_s={f.baseline_s:.3f} "
-              f"speedup={f.speedup:.1f}")
+        print(
+            f"RESULT name={f.result_name} ours_s={f.ours_s:.3f} baseline_s={f.baseline_s:.3f} speedup={f.speedup:.1f}"
+        )
     return 0 if all(f.met for f in results) else 1
 
 

@@ -85,6 +85,7 @@ SAMPLE = 300
 SEED = 20260101
 START = datetime(2025, 12, 1, tzinfo=UTC)  # the seeded history ends 30 days later; new runs come after that
 
+
 @dataclass
 class Figures:
     runs: int
@@ -176,8 +177,11 @@ def make_runs(first: int, count: int, begin: datetime, span_s: float, rng: np.ra
         created = begin + timedelta(seconds=float(offsets[i]))
         status = dg.DagsterRunStatus.FAILURE if failed[i] else dg.DagsterRunStatus.SUCCESS
         run = dg.DagsterRun(
-            job_name=f"job_{int(jobs[i]):02d}", run_id=str(uuid.UUID(int=n + 1, version=4)), status=status,
-            run_config={"ops": {"load": {"config": {"batch": n % 7}}}}, tags={"team": "bench", "env": "prod"},
+            job_name=f"job_{int(jobs[i]):02d}",
+            run_id=str(uuid.UUID(int=n + 1, version=4)),
+            status=status,
+            run_config={"ops": {"load": {"config": {"batch": n % 7}}}},
+            tags={"team": "bench", "env": "prod"},
         )
         start = created.timestamp() + 2.0
         seeded.append(Seeded(run, created, start, start + float(durations[i])))
@@ -200,7 +204,9 @@ def insertion_values(storage: SqlRunStorage, one: Seeded, backfill_column: bool)
     if backfill_column:
         values["backfill_id"] = run.tags.get("dagster/backfill")
     values.update(
-        update_timestamp=datetime.fromtimestamp(one.end, UTC), start_time=one.start, end_time=one.end,
+        update_timestamp=datetime.fromtimestamp(one.end, UTC),
+        start_time=one.start,
+        end_time=one.end,
     )
     return values
 
@@ -232,14 +238,22 @@ def check_seeded(instance: dg.DagsterInstance, runs: Sequence[Seeded], expected_
     if total != expected_total:
         raise BenchmarkError(f"run storage holds {total} runs, expected {expected_total}")
     sample = [runs[i] for i in np.linspace(0, len(runs) - 1, min(SAMPLE, len(runs))).astype(int)]
-    records = {r.dagster_run.run_id: r for r in instance.get_run_records(
-        filters=dg.RunsFilter(run_ids=[one.run.run_id for one in sample]), limit=None)}
+    records = {
+        r.dagster_run.run_id: r
+        for r in instance.get_run_records(filters=dg.RunsFilter(run_ids=[one.run.run_id for one in sample]), limit=None)
+    }
     for one in sample:
         record = records.get(one.run.run_id)
         if record is None:
             raise BenchmarkError(f"run {one.run.run_id} was seeded but Dagster does not find it")
-        got = (record.dagster_run.job_name, record.dagster_run.status, dict(record.dagster_run.tags),
-               record.create_timestamp, record.start_time, record.end_time)
+        got = (
+            record.dagster_run.job_name,
+            record.dagster_run.status,
+            dict(record.dagster_run.tags),
+            record.create_timestamp,
+            record.start_time,
+            record.end_time,
+        )
         want = (one.run.job_name, one.run.status, dict(one.run.tags), one.created, one.start, one.end)
         if got != want or abs(record.update_timestamp.timestamp() - one.end) > 1e-5:
             raise BenchmarkError(f"Dagster reads run {one.run.run_id} back as {got}, seeded {want}")
@@ -276,14 +290,20 @@ def check_store(engine: sa.Engine, instance: dg.DagsterInstance, runs: Sequence[
             sa.select(sa.func.count(), sa.func.count(sa.distinct(workflow_runs.c.run_id)))
         ).one()
     if not count == distinct == in_storage:
-        raise BenchmarkError(f"{what}: the ops store holds {count} rows ({distinct} distinct runs), "
-                             f"run storage {in_storage} runs")
+        raise BenchmarkError(
+            f"{what}: the ops store holds {count} rows ({distinct} distinct runs), run storage {in_storage} runs"
+        )
     sample = {one.run.run_id: one for one in runs[:: max(1, len(runs) // SAMPLE)]}
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(workflow_runs.c.run_id, workflow_runs.c.workflow, workflow_runs.c.status,
-                      workflow_runs.c.origin, workflow_runs.c.created_at, workflow_runs.c.duration_ms)
-            .where(workflow_runs.c.run_id.in_(list(sample)))
+            sa.select(
+                workflow_runs.c.run_id,
+                workflow_runs.c.workflow,
+                workflow_runs.c.status,
+                workflow_runs.c.origin,
+                workflow_runs.c.created_at,
+                workflow_runs.c.duration_ms,
+            ).where(workflow_runs.c.run_id.in_(list(sample)))
         ).all()
     if len(rows) != len(sample):
         raise BenchmarkError(f"{what}: {len(sample) - len(rows)} sampled runs are missing from the ops store")
@@ -291,8 +311,13 @@ def check_store(engine: sa.Engine, instance: dg.DagsterInstance, runs: Sequence[
         one = sample[row.run_id]
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         got = (row.workflow, row.status, row.origin, created, round(row.duration_ms, 3))
-        want = (one.run.job_name, DAGSTER_STATUSES[one.run.status], "dagster", one.created,
-                round((one.end - one.start) * 1000.0, 3))
+        want = (
+            one.run.job_name,
+            DAGSTER_STATUSES[one.run.status],
+            "dagster",
+            one.created,
+            round((one.end - one.start) * 1000.0, 3),
+        )
         if got != want:
             raise BenchmarkError(f"{what}: run {row.run_id} is stored as {got}, expected {want}")
 
@@ -371,8 +396,9 @@ def run(args: argparse.Namespace, workdir: Path) -> Figures:
             raise BenchmarkError(f"re-reading from the old cursor ingested {again.ingested}, expected {RESET_BACK}")
         check_store(engine, instance, everything, "after re-ingesting")
 
-        print(f"naive refresh (get_run_records(limit=None) + upsert_runs of all) x{args.baseline_repeat} ...",
-              flush=True)
+        print(
+            f"naive refresh (get_run_records(limit=None) + upsert_runs of all) x{args.baseline_repeat} ...", flush=True
+        )
         for _ in range(args.baseline_repeat):
             written = naive_refresh(instance, engine, figures)
             if written != len(everything):
@@ -412,16 +438,22 @@ def report(f: Figures) -> None:
         print(f"{label:<70} {statistics.median(values):>9.4f}  {runs(values)}")
     print()
     print(f"initial ingestion: {f.initial_s / f.runs * 1000:.2f} ms a run")
-    print(f"ours: {f.ours_s * 1000:.1f} ms with nothing new "
-          f"({'met' if f.ours_s < TARGET_S else 'MISSED'}: target < {TARGET_S:.1f} s), "
-          f"{f.baseline_s / f.ours_s:.0f}x faster than the naive refresh")
+    print(
+        f"ours: {f.ours_s * 1000:.1f} ms with nothing new "
+        f"({'met' if f.ours_s < TARGET_S else 'MISSED'}: target < {TARGET_S:.1f} s), "
+        f"{f.baseline_s / f.ours_s:.0f}x faster than the naive refresh"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=100_000, help="runs seeded into the Dagster instance")
-    parser.add_argument("--instance", choices=("ephemeral", "sqlite", "postgresql"), default="ephemeral",
-                        help="Dagster storage (see the module docstring)")
+    parser.add_argument(
+        "--instance",
+        choices=("ephemeral", "sqlite", "postgresql"),
+        default="ephemeral",
+        help="Dagster storage (see the module docstring)",
+    )
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite", help="ops store backend")
     parser.add_argument("--repeat", type=int, default=5, help="refreshes with nothing new (median reported)")
     parser.add_argument("--baseline-repeat", type=int, default=1, help="naive refreshes (median reported)")
@@ -438,8 +470,10 @@ def main(argv: list[str] | None = None) -> int:
     met = figures.ours_s < TARGET_S
     if not met:
         print(f"TARGET MISSED: a refresh with nothing new takes {figures.ours_s:.3f} s, target < {TARGET_S:.1f} s")
-    print(f"RESULT name=run_history_refresh ours_s={figures.ours_s:.3f} baseline_s={figures.baseline_s:.3f} "
-          f"speedup={figures.baseline_s / figures.ours_s:.1f}")
+    print(
+        f"RESULT name=run_history_refresh ours_s={figures.ours_s:.3f} baseline_s={figures.baseline_s:.3f} "
+        f"speedup={figures.baseline_s / figures.ours_s:.1f}"
+    )
     return 0 if met else 1
 
 

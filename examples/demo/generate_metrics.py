@@ -47,8 +47,16 @@ def generate_metrics(path: Path, *, days: int = 3, seed: int = 7, end: int | Non
         daily = 0.15 * level * np.sin(2 * np.pi * (timestamps % 86400) / 86400)
         values = level + daily + rng.normal(0.0, noise, timestamps.size)
         values = _with_anomalies(labels, timestamps, values, level, end)
-        frames.append(pd.DataFrame({"timestamp": timestamps, "metric": metric,
-                                    "labels": json.dumps(labels, sort_keys=True), "value": np.round(values, 3)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "timestamp": timestamps,
+                    "metric": metric,
+                    "labels": json.dumps(labels, sort_keys=True),
+                    "value": np.round(values, 3),
+                }
+            )
+        )
     data = pd.concat(frames, ignore_index=True).sort_values(["timestamp", "metric", "labels"])
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
@@ -63,8 +71,9 @@ def generate_metrics(path: Path, *, days: int = 3, seed: int = 7, end: int | Non
     return path
 
 
-def _with_anomalies(labels: dict[str, str], timestamps: np.ndarray, values: np.ndarray, level: float,
-                    end: int) -> np.ndarray:
+def _with_anomalies(
+    labels: dict[str, str], timestamps: np.ndarray, values: np.ndarray, level: float, end: int
+) -> np.ndarray:
     values = values.copy()
     if labels.get("service") == "checkout":
         spike = (timestamps >= end - 86400) & (timestamps < end - 86400 + 5 * STEP_S)
