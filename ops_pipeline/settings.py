@@ -336,6 +336,13 @@ class BackfillSettings(StrictModel):
         "--partition-range requires",
     )
     chunk_rows: int = Field(default=50_000, ge=100, le=5_000_000)
+    concurrent_windows: int | None = Field(
+        default=None,
+        ge=1,
+        le=32,
+        description="windows of a run loaded at once, each on its own connection pair; unset: 2 into PostgreSQL, "
+        "1 into SQLite (one writer at a time)",
+    )
     validation: SampleValidation = SampleValidation()
 
     @model_validator(mode="after")
@@ -407,7 +414,19 @@ class OpsSettings(StrictModel):
                         f"backfills.{name}.{role}",
                         f"a {source.type} source cannot be a backfill {role} (use {', '.join(allowed)})",
                     )
+            if (backfill.concurrent_windows or 1) > 1 and self.sources[backfill.destination].type == "sqlite":
+                raise _cross_reference_error(
+                    f"backfills.{name}.concurrent_windows",
+                    "a sqlite destination takes one writer at a time; use 1 or leave it unset",
+                )
         return self
+
+    def concurrent_windows(self, pipeline: str) -> int:
+        """How many windows of `pipeline` load at once: as configured, else 2 into PostgreSQL, 1 into SQLite."""
+        spec = self.backfills[pipeline]
+        if spec.concurrent_windows is not None:
+            return spec.concurrent_windows
+        return 2 if self.sources[spec.destination].type == "postgresql" else 1
 
     @model_validator(mode="after")
     def _data_products_use_scannable_sources(self) -> OpsSettings:

@@ -232,6 +232,46 @@ def test_bad_transformation_step_key_path(tmp_path: Path) -> None:
     assert lines == [f"{file}: resolvers[0].rules[0].steps[1].new: Field required"]
 
 
+def backfill_into(destination_type: str, **spec: Any) -> dict[str, Any]:
+    destination = (
+        {"type": "sqlite", "path": "lake.db"}
+        if destination_type == "sqlite"
+        else {"type": "postgresql", "database": "lake"}
+    )
+    pipeline = {"source": "src", "table": "trades", "time_column": "at", "destination": "dst", "start": "2024-03-01"}
+    return {
+        "sources": {"src": {"type": "postgresql", "database": "shop"}, "dst": destination},
+        "backfills": {"trades": {**pipeline, **spec}},
+    }
+
+
+def test_backfill_destination_of_a_type_that_cannot_be_written(tmp_path: Path) -> None:
+    document = backfill_into("postgresql")
+    document["sources"]["dst"] = {"type": "redis"}
+    file, lines, _ = load_error(tmp_path, document)
+    assert lines == [
+        f"{file}: backfills.trades.destination: a redis source cannot be a backfill destination "
+        "(use postgresql, sqlite)"
+    ]
+
+
+def test_concurrent_windows_default_to_two_into_postgresql_and_one_into_sqlite(tmp_path: Path) -> None:
+    into_postgres = load_settings(write(tmp_path / "pg.yaml", backfill_into("postgresql")))
+    into_sqlite = load_settings(write(tmp_path / "lite.yaml", backfill_into("sqlite")))
+    configured = load_settings(write(tmp_path / "set.yaml", backfill_into("postgresql", concurrent_windows=6)))
+    assert into_postgres.concurrent_windows("trades") == 2
+    assert into_sqlite.concurrent_windows("trades") == 1
+    assert configured.concurrent_windows("trades") == 6
+
+
+def test_concurrent_windows_into_sqlite_is_refused(tmp_path: Path) -> None:
+    file, lines, _ = load_error(tmp_path, backfill_into("sqlite", concurrent_windows=2))
+    assert lines == [
+        f"{file}: backfills.trades.concurrent_windows: a sqlite destination takes one writer at a "
+        "time; use 1 or leave it unset"
+    ]
+
+
 def test_bad_yaml_syntax(tmp_path: Path) -> None:
     file = tmp_path / "ops.yaml"
     file.write_text("sources:\n  wh: {type: postgresql, database: [unclosed\n")

@@ -1,10 +1,11 @@
 """One backfill pipeline at work: open both ends, validate a sample of each window, load it idempotently,
-reconcile it and record the manifest. Free of Dagster; the partitioned asset drives it."""
+reconcile it and record the manifest, several windows at once on separate connection pairs (lanes). Free of
+Dagster; the partitioned asset drives it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from ops_pipeline.backfill.ddl import prepare_destination, source_types
 from ops_pipeline.backfill.endpoints import Endpoint, open_endpoint
+from ops_pipeline.backfill.lanes import on_lanes
 from ops_pipeline.backfill.source_relation import source_relation
 from ops_pipeline.backfill.transfer import LoadResult, Transfer, load_window, pg_row_hash, read_sample
 from ops_pipeline.core.sample_validation import SampleVerdict, referenced_values, validate_sample
@@ -27,68 +29,92 @@ class Window:
 
 
 @dataclass
+class Lane:
+    """One source/destination connection pair. A session works on several windows at once, one per lane."""
+
+    src: Endpoint
+    dst: Endpoint
+
+
+@dataclass
 class BackfillSession:
     pipeline: str
     spec: BackfillSettings
-    src: Endpoint
-    dst: Endpoint
     transfer: Transfer
+    lanes: list[Lane]
 
-    def validate(self, window: Window) -> SampleVerdict:
-        rows = read_sample(self.src, self.transfer, window.start, window.end, self.spec.validation.sample_rows)
+    def validate_all(self, windows: Sequence[Window]) -> list[SampleVerdict]:
+        return on_lanes(self.lanes, windows, self.validate)
+
+    def load_all(
+        self, windows: Sequence[Window], verdicts: Sequence[SampleVerdict], engine: sa.Engine, run_id: str | None
+    ) -> list[ManifestRecord]:
+        """Each window in its own transaction, with its manifest row. When a window fails, the lanes take no new
+        window, the ones in flight finish (each whole), and the first failure is raised."""
+        pairs = list(zip(windows, verdicts, strict=True))
+        return on_lanes(self.lanes, pairs, lambda lane, pair: self.load(lane, pair[0], pair[1], engine, run_id))
+
+    def validate(self, lane: Lane, window: Window) -> SampleVerdict:
+        rows = read_sample(lane.src, self.transfer, window.start, window.end, self.spec.validation.sample_rows)
         rules = self.spec.validation.rules
         found = {
-            i: self._existing(rule.table or "", rule.target_column or "", referenced_values(rows, rule))
+            i: _existing(lane.src, rule.table or "", rule.target_column or "", referenced_values(rows, rule))
             for i, rule in enumerate(rules)
             if rule.rule == "referential"
         }
         return validate_sample(rows, rules, self.spec.validation.threshold, found)
 
-    def load(self, window: Window, verdict: SampleVerdict, engine: sa.Engine, run_id: str | None) -> ManifestRecord:
-        result = load_window(self.src, self.dst, self.transfer, window.start, window.end)
+    def load(
+        self, lane: Lane, window: Window, verdict: SampleVerdict, engine: sa.Engine, run_id: str | None
+    ) -> ManifestRecord:
+        result = load_window(lane.src, lane.dst, self.transfer, window.start, window.end)
         record = _manifest(self.pipeline, window, result, verdict, run_id)
         with engine.begin() as conn:
             record_manifest(conn, record)
         return record
 
-    def _existing(self, table: str, column: str, values: set[object]) -> set[object]:
-        if not values:
-            return set()
-        found: set[object] = set()
-        ordered = sorted(values, key=str)
-        cursor = self.src.connection.cursor()
-        try:
-            for start in range(0, len(ordered), 500):
-                chunk = ordered[start : start + 500]
-                marks = ", ".join(self.src.placeholder for _ in chunk)
-                quoted = self.src.quote(column)
-                cursor.execute(f"SELECT {quoted} FROM {self.src.qualified(table)} WHERE {quoted} IN ({marks})", chunk)
-                found.update(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.close()
-        return found
-
 
 @contextmanager
-def backfill_session(settings: OpsSettings, pipeline: str) -> Iterator[BackfillSession]:
+def backfill_session(settings: OpsSettings, pipeline: str, lanes: int = 1) -> Iterator[BackfillSession]:
+    """Connections for `lanes` windows at once (at least one lane) and the destination table, created if new."""
     spec = settings.backfills[pipeline]
-    with (
-        open_endpoint(spec.source, settings.source(spec.source)) as src,
-        open_endpoint(spec.destination, settings.source(spec.destination), writable=True) as dst,
-    ):
+    with ExitStack() as stack:
+        pairs = [_open_lane(stack, settings, spec) for _ in range(max(1, lanes))]
+        src, dst = pairs[0].src, pairs[0].dst
         relation = source_relation(src, spec)
         destination = spec.destination_table or pipeline
         columns, types = prepare_destination(settings, spec, src, dst, relation, destination)
         both_postgres = src.dialect == dst.dialect == "postgresql"
         binary = both_postgres and source_types(src, spec, columns) == types
         row_hash = pg_row_hash(src, types) if both_postgres else "md5"
-        yield BackfillSession(
-            pipeline,
-            spec,
-            src,
-            dst,
-            Transfer(relation, columns, spec.time_column, destination, types, spec.chunk_rows, binary, row_hash),
-        )
+        transfer = Transfer(relation, columns, spec.time_column, destination, types, spec.chunk_rows, binary, row_hash)
+        yield BackfillSession(pipeline, spec, transfer, pairs)
+
+
+def _open_lane(stack: ExitStack, settings: OpsSettings, spec: BackfillSettings) -> Lane:
+    return Lane(
+        stack.enter_context(open_endpoint(spec.source, settings.source(spec.source))),
+        stack.enter_context(open_endpoint(spec.destination, settings.source(spec.destination), writable=True)),
+    )
+
+
+def _existing(src: Endpoint, table: str, column: str, values: set[object]) -> set[object]:
+    """Which of `values` the referenced table holds, asked 500 at a time."""
+    if not values:
+        return set()
+    found: set[object] = set()
+    ordered = sorted(values, key=str)
+    cursor = src.connection.cursor()
+    try:
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            marks = ", ".join(src.placeholder for _ in chunk)
+            quoted = src.quote(column)
+            cursor.execute(f"SELECT {quoted} FROM {src.qualified(table)} WHERE {quoted} IN ({marks})", chunk)
+            found.update(row[0] for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
 
 
 def _manifest(

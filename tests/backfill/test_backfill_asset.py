@@ -109,3 +109,57 @@ def test_types_without_a_row_hash_fall_back_to_md5_and_still_reconcile(tmp_path,
         assert materialize(config, store_url, instance, "2024-03-01", "2024-03-01").success
     [record] = manifests(open_store(store_url), "trades")
     assert record.reconciled and record.source_checksum.startswith("pg-md5:") and record.rows_written == 1000
+
+
+def test_windows_of_a_run_load_on_several_connection_pairs_at_once(tmp_path, trades_source, destination) -> None:
+    config = backfill_config(
+        tmp_path, pg(trades_source), pg(destination), destination_table="trades_copy", concurrent_windows=3
+    )
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    with dg.instance_for_test() as instance:
+        assert materialize(config, store_url, instance, "2024-03-04", "2024-03-04").success  # creates the table
+        run_sql(
+            destination,
+            """
+            CREATE TABLE copy_sessions (pid integer);
+            CREATE FUNCTION note_session() RETURNS trigger AS $$
+            BEGIN INSERT INTO copy_sessions VALUES (pg_backend_pid()); RETURN NULL; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER note_session AFTER INSERT ON trades_copy FOR EACH STATEMENT EXECUTE FUNCTION note_session();
+        """,
+        )
+        result = materialize(config, store_url, instance, "2024-03-01", "2024-03-04")
+    assert result.success
+    assert destination_state(destination) == run_sql(trades_source, CHECKSUM_SQL)
+    assert run_sql(destination, "SELECT count(*), count(DISTINCT pid) FROM copy_sessions") == [(4, 3)]
+    metadata = result.asset_materializations_for_node("trades")[0].metadata
+    assert metadata["concurrent_windows"].value == 3 and metadata["dagster/row_count"].value == 4500
+    records = manifests(open_store(store_url), "trades")
+    assert sorted(r.partition_key for r in records if r.run_id == result.run_id) == [*DAYS, "2024-03-04"]
+
+
+def test_a_window_failing_on_one_lane_leaves_every_window_whole(tmp_path, trades_source, destination) -> None:
+    config = backfill_config(tmp_path, pg(trades_source), pg(destination), destination_table="trades_copy")
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    with dg.instance_for_test() as instance:
+        assert materialize(config, store_url, instance, "2024-03-04", "2024-03-04").success  # creates the table
+        run_sql(
+            destination,
+            """
+            CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused row %', NEW.id; END $$
+            LANGUAGE plpgsql;
+            CREATE TRIGGER refuse BEFORE INSERT ON trades_copy FOR EACH ROW
+            WHEN (NEW.traded_at >= '2024-03-02' AND NEW.traded_at < '2024-03-03' AND NEW.id % 1500 = 700)
+            EXECUTE FUNCTION refuse();
+        """,
+        )
+        result = materialize(config, store_url, instance, "2024-03-01", "2024-03-03")
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "refused row" in failure.step_failure_data.error.message
+    loaded = dict(run_sql(destination, "SELECT traded_at::date::text, count(*) FROM trades_copy GROUP BY 1"))
+    assert "2024-03-02" not in loaded  # the failed window's transaction left nothing behind
+    records = [r for r in manifests(open_store(store_url), "trades") if r.run_id == result.run_id]
+    assert "2024-03-02" not in {r.partition_key for r in records}
+    for record in records:  # whatever else the run loaded is whole and recorded
+        assert record.reconciled and loaded[record.partition_key] == DAYS[record.partition_key]
+    assert set(loaded) == {r.partition_key for r in records}

@@ -49,7 +49,7 @@ def test_a_killed_load_leaves_the_window_intact_and_the_rerun_is_exact(tmp_path,
         from ops_pipeline.store.engine import open_store
         window = Window("2024-03-04", datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC))
         with backfill_session(load_settings({str(config)!r}), "trades") as session:
-            session.load(window, SampleVerdict(0, 1.0, 1.0, ()), open_store({store_url!r}), "doomed")
+            session.load_all([window], [SampleVerdict(0, 1.0, 1.0, ())], open_store({store_url!r}), "doomed")
     """),
         ]
     )
