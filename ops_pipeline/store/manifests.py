@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -51,10 +52,21 @@ def manifests_json(records: list[ManifestRecord]) -> str:
     return json.dumps([asdict(r) for r in records], default=_iso, indent=2, sort_keys=True) + "\n"
 
 
-def median_rows_per_s(engine: sa.Engine, pipeline: str, last: int = 50) -> float | None:
-    """Measured throughput of recent loads, for planning; None before the first load."""
-    rates = sorted(r.rows_per_s for r in manifests(engine, pipeline, limit=last) if r.rows_written > 0)
+def median_rows_per_s(engine: sa.Engine, pipeline: str, last: int = 500) -> float | None:
+    """Measured throughput of the runs among the `last` loads, for planning: per run, its rows over the wall-clock
+    span of its windows (which may load side by side); the median run's. None before the first rows load."""
+    by_run: dict[str, list[ManifestRecord]] = defaultdict(list)
+    for index, record in enumerate(manifests(engine, pipeline, limit=last)):
+        by_run[record.run_id or f"no run id #{index}"].append(record)  # a load outside a run stands alone
+    rates = sorted(rate for records in by_run.values() if (rate := _run_rate(records)) is not None)
     return rates[len(rates) // 2] if rates else None
+
+
+def _run_rate(records: list[ManifestRecord]) -> float | None:
+    rows = sum(r.rows_written for r in records)
+    began = min(r.created_at.timestamp() - r.duration_s for r in records)
+    span = max(r.created_at.timestamp() for r in records) - began
+    return rows / span if rows > 0 and span > 0 else None
 
 
 def _record(row: sa.Row) -> ManifestRecord:
