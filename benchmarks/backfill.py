@@ -12,9 +12,10 @@ Setup (not timed): two fresh databases `ops_bench_<random>` on one server (dropp
 failure). The source gets `trades` (id integer PK, account bigint, amount numeric(12,2), note text with NULLs,
 tabs and 37-character memos, traded_at timestamptz, settled boolean; an index on traded_at, as a time-windowed
 source has) holding 200,000 rows in 10 daily partitions of 20,000 (2024-03-01 .. 2024-03-10), and
-`trades_probe` for the memory probes: 200,000 rows on 2024-04-01 and 2,000,000 on 2024-04-02. Each is one
-INSERT ... SELECT generate_series (trades: one; trades_probe: one per day), then VACUUM ANALYZE (so no
-measurement pays for hint bits).
+`trades_probe` for the memory probes: 200,000 rows on 2024-04-01 and 2,000,000 on 2024-04-02, and
+`trades_large` for the scale run: 2,000,000 rows in 10 daily partitions of 200,000 (2024-05-01 ..). Each is one
+INSERT ... SELECT generate_series (trades, trades_large: one; trades_probe: one per day), then VACUUM ANALYZE (so
+no measurement pays for hint bits).
 
 Why 10 x 20,000: ten days is a realistic range for one run, and 20,000 rows a day keeps every window above
 twice the validation sample (500), so validation takes its TABLESAMPLE path as on real tables. The per-run
@@ -30,19 +31,25 @@ Measured, in this order, each into fresh destination tables:
              table without the index is shown for information.
 * ours     - `dagster.materialize` of `build_backfill_asset(...)` over the whole partition range in ONE run
              (partitions_per_run = 10), on a persistent SQLite-backed DagsterInstance (`instance_for_test`),
-             with a SQLite-file ops store migrated beforehand: opens both connections, creates the destination
+             with a SQLite-file ops store migrated beforehand: opens the connections, creates the destination
              table from the source's catalog, validates a 500-row sample of each window (not_null, unique,
-             range), loads each window (delete + COPY pipe + commit), reconciles it (count + md5 checksum on each
-             side), records its manifest row, emits both checks. Timed end to end around `materialize`; each of
-             --repeat runs loads a fresh destination table, the median is reported (the first run in the
-             process is the cold one). Checked: success, both checks passed, destination count and checksum
-             equal the source's, one reconciled manifest record per partition carrying the run id. The phases
-             are read from the run's event log, next to the load time the manifest records. Dagster's console
-             log (DEBUG, stderr) goes to a file in the temp dir meanwhile: the same work, less noise.
+             range), loads each window (delete + COPY pipe + commit), reconciles it (count + row-hash sum on
+             each side), records its manifest row, emits both checks. Windows go two at a time (the
+             pipeline's default concurrent_windows into PostgreSQL; --concurrent-windows N to compare).
+             Timed end to end around `materialize`; each of --repeat runs loads a fresh destination table,
+             the median is reported (the first run in the process is the cold one). Checked: success, both
+             checks passed, destination count and checksum equal the source's, one reconciled manifest record
+             per partition carrying the run id. The phases are read from the run's event log, next to the
+             load's wall-clock time the materialization reports (`load_s`). Dagster's console log (DEBUG,
+             stderr) goes to a file in the temp dir meanwhile: the same work, less noise.
 * floor    - the Dagster floor, on the same instance: an asset of the same shape (partitions, policy, resources,
              both blocking checks, one materialization per partition) with a no-op body, --repeat times; what
              a 10-partition run costs before any data moves. `--instance postgresql` (dagster-postgres, as
              deploy/dagster.postgres.yaml) and `--instance ephemeral` (in memory) show it on other storages.
+* scale    - informative, not judged: ours and the raw pipe again on `trades_large`, the same run shape with
+             10x the rows per window, (--repeat + 1) // 2 times each; ours' rate is set against to_sql's rate
+             measured on the 200,000 rows (to_sql pays per 10,000-row INSERT, so its rate does not depend on
+             the total). --no-scale skips it.
 * to_sql   - `pandas.read_sql` of the source table (SQLAlchemy, postgresql+psycopg2; NOT timed, shown), then
              `DataFrame.to_sql(..., method="multi", chunksize=10_000)` into a new table (timed; it includes
              to_sql's CREATE TABLE). Checked: 200,000 rows arrive.
@@ -53,11 +60,13 @@ Measured, in this order, each into fresh destination tables:
 
 Targets: ours >= 40x faster than to_sql, ours' rows/s >= 0.5x the raw pipe's, and the 2M-row partition's peak
 RSS <= 1.5x the 200k-row partition's. Exit code 0 when all are met, 1 otherwise or when a result is wrong.
+The report also sets the 40x budget (to_sql's time / 40) against the Dagster floor: on this machine the floor
+alone takes about 0.9 of it, which is why the 40x is out of reach for a 200,000-row run through Dagster.
 
 Server (same environment variables as the tests): OPS_TEST_PG_HOST/PORT/USER (default 127.0.0.1:5432, postgres,
 trust auth).
 
-Run:  .venv/bin/python benchmarks/backfill.py                        (about 2 minutes)
+Run:  .venv/bin/python benchmarks/backfill.py                        (about 3 minutes)
       .venv/bin/python benchmarks/backfill.py --no-memory            (skip the two probe processes)
       .venv/bin/python benchmarks/backfill.py --instance ephemeral   (Dagster storage in memory, informative)
 
@@ -101,6 +110,9 @@ ROWS_PER_DAY = 20_000
 ROWS = DAYS * ROWS_PER_DAY
 FIRST_DAY = date(2024, 3, 1)
 PROBE_DAYS = {200_000: date(2024, 4, 1), 2_000_000: date(2024, 4, 2)}
+SCALE_FIRST_DAY = date(2024, 5, 1)
+SCALE_ROWS_PER_DAY = 200_000
+SCALE_ROWS = DAYS * SCALE_ROWS_PER_DAY
 SAMPLE_ROWS = 500
 TO_SQL_CHUNK = 10_000
 SPEEDUP_TARGET = 40.0
@@ -168,9 +180,12 @@ def insert_trades(database: str, table: str, first_id: int, first_day: date, day
     )
 
 
-def build_source(database: str, *, probes: bool) -> None:
+def build_source(database: str, *, probes: bool, scale: bool) -> None:
     execute(database, TRADES_DDL.format(table="trades"))
     insert_trades(database, "trades", 0, FIRST_DAY, DAYS, ROWS_PER_DAY)
+    if scale:
+        execute(database, TRADES_DDL.format(table="trades_large"))
+        insert_trades(database, "trades_large", 0, SCALE_FIRST_DAY, DAYS, SCALE_ROWS_PER_DAY)
     if probes:
         execute(database, TRADES_DDL.format(table="trades_probe"))
         first_id = 0
@@ -203,7 +218,9 @@ def pg_source(database: str) -> dict[str, Any]:
     }
 
 
-def pipeline_spec(table: str, first: date, days: int, destination_table: str) -> dict[str, Any]:
+def pipeline_spec(
+    table: str, first: date, days: int, destination_table: str, lanes: int | None = None
+) -> dict[str, Any]:
     return {
         "source": "src",
         "table": table,
@@ -214,6 +231,7 @@ def pipeline_spec(table: str, first: date, days: int, destination_table: str) ->
         "start": first.isoformat(),
         "end": (first + timedelta(days=days)).isoformat(),
         "partitions_per_run": max(days, 1),
+        "concurrent_windows": lanes,
         "validation": {
             "sample_rows": SAMPLE_ROWS,
             "threshold": 1.0,
@@ -282,7 +300,7 @@ def console_to(path: Path) -> Iterator[None]:
 @dataclass
 class OursRun:
     seconds: float
-    load_s: float  # sum of the manifest's per-window durations (delete + COPY + commit + two checksums)
+    load_s: float  # the load's wall-clock time the materialization reports (windows on their lanes, manifests)
     phases: dict[str, float]
 
 
@@ -346,7 +364,7 @@ def time_floor(instance: dg.DagsterInstance, config: Path, store_url: str, repea
 
 
 def verify_run(result: dg.ExecuteInProcessResult, store_url: str, pipeline: str, keys: list[str], rows: int) -> float:
-    """Checks the run and its manifest; returns the manifest's summed load time."""
+    """Checks the run and its manifest; returns the load's wall-clock time from the materialization."""
     if not result.success:
         failures = [
             e.step_failure_data.error.message
@@ -372,7 +390,8 @@ def verify_run(result: dg.ExecuteInProcessResult, store_url: str, pipeline: str,
     ]
     if wrong:
         raise BenchmarkError(f"{pipeline}: manifest records not reconciled as expected: {wrong[:2]}")
-    return sum(r.duration_s for r in records)
+    [materialization, *_] = result.asset_materializations_for_node(pipeline)
+    return float(materialization.metadata["load_s"].value)  # type: ignore[arg-type]
 
 
 def run_phases(instance: dg.DagsterInstance, run_id: str, wall_start: float, seconds: float) -> dict[str, float]:
@@ -400,16 +419,27 @@ def run_phases(instance: dg.DagsterInstance, run_id: str, wall_start: float, sec
 
 
 def time_ours(
-    instance: dg.DagsterInstance, config: Path, store_url: str, source_db: str, destination_db: str, repeat: int
+    instance: dg.DagsterInstance,
+    config: Path,
+    store_url: str,
+    source_db: str,
+    destination_db: str,
+    repeat: int,
+    *,
+    table: str = "trades",
+    first: date = FIRST_DAY,
+    per_day: int = ROWS_PER_DAY,
+    prefix: str = "ours",
 ) -> list[OursRun]:
-    expected = checksum(source_db, "trades")
-    keys = [(FIRST_DAY + timedelta(days=d)).isoformat() for d in range(DAYS)]
+    """`repeat` runs of pipelines `<prefix>_<i>` (from `table` into `<prefix>_copy_<i>`) over DAYS days."""
+    expected = checksum(source_db, table)
+    keys = [(first + timedelta(days=d)).isoformat() for d in range(DAYS)]
     runs = []
     for i in range(repeat):
-        pipeline = f"ours_{i}"
+        pipeline = f"{prefix}_{i}"
         result, seconds, wall = materialize(instance, config, store_url, pipeline, keys[0], keys[-1])
-        load_s = verify_run(result, store_url, pipeline, keys, ROWS_PER_DAY)
-        if checksum(destination_db, f"ours_copy_{i}") != expected:
+        load_s = verify_run(result, store_url, pipeline, keys, per_day)
+        if checksum(destination_db, f"{prefix}_copy_{i}") != expected:
             raise BenchmarkError(f"{pipeline}: destination count/checksum differ from the source's {expected}")
         runs.append(OursRun(seconds, load_s, run_phases(instance, result.run_id, wall, seconds)))
     return runs
@@ -418,7 +448,7 @@ def time_ours(
 # -------------------------------------------------------------------------------------------------- references
 
 
-def raw_pipe(source_db: str, destination_db: str, table: str, *, indexed: bool) -> float:
+def raw_pipe(source_db: str, destination_db: str, table: str, *, indexed: bool, source_table: str = "trades") -> float:
     src, dst = pg_connect(source_db), pg_connect(destination_db)
     try:
         with dst.cursor() as cursor:
@@ -433,7 +463,7 @@ def raw_pipe(source_db: str, destination_db: str, table: str, *, indexed: bool) 
         def produce() -> None:
             try:
                 with os.fdopen(write_fd, "wb") as sink, src.cursor() as out:
-                    out.copy_expert(f"COPY (SELECT {SELECT_COLUMNS} FROM trades) TO STDOUT", sink)
+                    out.copy_expert(f"COPY (SELECT {SELECT_COLUMNS} FROM {source_table}) TO STDOUT", sink)
             except BaseException as error:
                 failure.append(error)
 
@@ -451,7 +481,7 @@ def raw_pipe(source_db: str, destination_db: str, table: str, *, indexed: bool) 
     finally:
         src.close()
         dst.close()
-    if checksum(destination_db, table) != checksum(source_db, "trades"):
+    if checksum(destination_db, table) != checksum(source_db, source_table):
         raise BenchmarkError(f"raw pipe into {table}: count/checksum differ from the source's")
     return seconds
 
@@ -593,6 +623,8 @@ class Figures:
     read_sql_s: float = 0.0
     to_sql_s: float = 0.0
     probes: list[Probe] = field(default_factory=list)
+    scale_ours: list[OursRun] = field(default_factory=list)  # SCALE_ROWS in one run, 10 windows of 200k
+    scale_raw: list[float] = field(default_factory=list)
 
     @property
     def ours_s(self) -> float:
@@ -640,7 +672,7 @@ def report(f: Figures) -> list[str]:
     floor = statistics.median(f.floor)
     rows = (
         ("ours: materialize, 10 partitions in one run (median)", f.ours_s, [r.seconds for r in f.ours]),
-        ("  windows' load time the manifest records (median)", ours_load, [r.load_s for r in f.ours]),
+        ("  the load's wall-clock time (materialization's load_s)", ours_load, [r.load_s for r in f.ours]),
         ("  Dagster floor: same asset shape, no-op body (median)", floor, f.floor),
         ("raw pipe COPY TO | COPY FROM, same table shape (median)", f.raw_s, f.raw),
         ("  raw pipe into a table without the traded_at index (info)", statistics.median(f.raw_bare), f.raw_bare),
@@ -654,7 +686,7 @@ def report(f: Figures) -> list[str]:
     print(f"ours, where the median run's {median_run.seconds:.3f} s went (event log timestamps):")
     for label, seconds in median_run.phases.items():
         print(f"  {label:<45} {seconds:>7.3f} s")
-    print(f"  {'of which the manifest records as load time':<45} {median_run.load_s:>7.3f} s")
+    print(f"  {'of which the load (load_s)':<45} {median_run.load_s:>7.3f} s")
     print()
     missed = []
     print(
@@ -675,6 +707,12 @@ def report(f: Figures) -> list[str]:
         missed.append(f"speedup vs to_sql {f.speedup:.1f}x < {SPEEDUP_TARGET:.0f}x")
     if f.limit_fraction < FRACTION_TARGET:
         missed.append(f"fraction of the raw pipe's rate {f.limit_fraction:.2f} < {FRACTION_TARGET:.2f}")
+    budget = f.to_sql_s / SPEEDUP_TARGET
+    print(
+        f"the {SPEEDUP_TARGET:.0f}x budget for {ROWS:,} rows is {budget:.3f} s; Dagster's floor for a run of this "
+        f"shape (no-op body) is {floor:.3f} s, {floor / budget:.2f} of it, before any row moves"
+    )
+    report_scale(f)
     growth = f.memory_growth
     if growth is not None:
         print()
@@ -693,10 +731,33 @@ def report(f: Figures) -> list[str]:
     return missed
 
 
+def report_scale(f: Figures) -> None:
+    """The same pipeline and run shape with 10x the rows per window: the per-run and per-partition costs weigh
+    less. Informative; the targets are judged on the 200k rows above."""
+    if not f.scale_ours:
+        return
+    ours = statistics.median(r.seconds for r in f.scale_ours)
+    load = statistics.median(r.load_s for r in f.scale_ours)
+    raw = statistics.median(f.scale_raw)
+    to_sql_rate = ROWS / f.to_sql_s
+    print()
+    print(f"at scale (informative): {SCALE_ROWS:,} rows, {DAYS} daily partitions of {SCALE_ROWS_PER_DAY:,}, one run")
+    for label, seconds, values in (
+        ("ours: materialize (median)", ours, [r.seconds for r in f.scale_ours]),
+        ("  the load's wall-clock time (load_s)", load, [r.load_s for r in f.scale_ours]),
+        ("raw pipe, same table shape (median)", raw, f.scale_raw),
+    ):
+        print(f"{label:<60} {seconds:>8.3f} {SCALE_ROWS / seconds:>10,.0f}  {runs(values)}")
+    print(
+        f"  ours as a fraction of the raw pipe's rate: {raw / ours:.2f}; ours' rate over to_sql's measured rate "
+        f"above ({to_sql_rate:,.0f} rows/s, one INSERT per 10,000 rows): {SCALE_ROWS / ours / to_sql_rate:.1f}x"
+    )
+
+
 # ------------------------------------------------------------------------------------------------------- main
 
 
-def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
+def bench(repeat: int, memory: bool, scale: bool, instance_kind: str, lanes: int | None) -> Figures:
     figures = Figures(instance_kind, os.getloadavg()[0])
     with (
         pg_database() as source_db,
@@ -705,7 +766,7 @@ def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
     ):
         workdir = Path(tmp)
         print(f"source {source_db}, destination {destination_db}: generating rows ...", flush=True)
-        figures.setup_s = timed(lambda: build_source(source_db, probes=memory))[1]
+        figures.setup_s = timed(lambda: build_source(source_db, probes=memory, scale=scale))[1]
 
         print("timing the raw pipe ...", flush=True)
         for i in range(repeat):
@@ -717,7 +778,12 @@ def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
             " deleted at the end) ...",
             flush=True,
         )
-        pipelines = {f"ours_{i}": pipeline_spec("trades", FIRST_DAY, DAYS, f"ours_copy_{i}") for i in range(repeat)}
+        pipelines = {
+            f"ours_{i}": pipeline_spec("trades", FIRST_DAY, DAYS, f"ours_copy_{i}", lanes) for i in range(repeat)
+        }
+        scale_repeat = max(1, (repeat + 1) // 2) if scale else 0
+        for i in range(scale_repeat):
+            pipelines[f"large_{i}"] = pipeline_spec("trades_large", SCALE_FIRST_DAY, DAYS, f"large_copy_{i}", lanes)
         config = write_config(workdir, source_db, destination_db, pipelines)
         store_url = f"sqlite:///{workdir / 'ops_store.db'}"
         open_store(store_url)  # migrations run here, outside the timed region
@@ -725,10 +791,28 @@ def bench(repeat: int, memory: bool, instance_kind: str) -> Figures:
             with dagster_instance(instance_kind, workdir) as instance, console_to(workdir / "dagster.log"):
                 figures.ours = time_ours(instance, config, store_url, source_db, destination_db, repeat)
                 figures.floor = time_floor(instance, config, store_url, repeat)
+                if scale:
+                    print(f"at scale: ours and the raw pipe on {SCALE_ROWS:,} rows ...", flush=True)
+                    figures.scale_ours = time_ours(
+                        instance,
+                        config,
+                        store_url,
+                        source_db,
+                        destination_db,
+                        scale_repeat,
+                        table="trades_large",
+                        first=SCALE_FIRST_DAY,
+                        per_day=SCALE_ROWS_PER_DAY,
+                        prefix="large",
+                    )
         except BenchmarkError:
             print((workdir / "dagster.log").read_text()[-3000:], file=sys.stderr)
             raise
         dispose_all()
+        for i in range(scale_repeat):
+            figures.scale_raw.append(
+                raw_pipe(source_db, destination_db, f"large_raw_{i}", indexed=True, source_table="trades_large")
+            )
 
         print("timing pandas to_sql ...", flush=True)
         figures.read_sql_s, figures.to_sql_s = to_sql(source_db, destination_db)
@@ -744,12 +828,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5, help="runs of ours and of the raw pipe (median reported)")
     parser.add_argument("--no-memory", action="store_true", help="skip the two memory-probe processes")
+    parser.add_argument("--no-scale", action="store_true", help=f"skip the {SCALE_ROWS:,}-row run (informative)")
     parser.add_argument(
         "--instance",
         choices=("sqlite", "postgresql", "ephemeral"),
         default="sqlite",
         help="Dagster's storage: SQLite files in a temp DAGSTER_HOME (default), dagster-postgres "
         "in a fresh database, or in memory",
+    )
+    parser.add_argument(
+        "--concurrent-windows",
+        type=int,
+        help="windows loaded at once in ours (the pipeline's concurrent_windows; default: unset, i.e. 2)",
     )
     parser.add_argument("--memory-probe", type=int, choices=sorted(PROBE_DAYS), help=argparse.SUPPRESS)
     parser.add_argument("--source-db", help=argparse.SUPPRESS)
@@ -764,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        figures = bench(args.repeat, not args.no_memory, args.instance)
+        figures = bench(args.repeat, not args.no_memory, not args.no_scale, args.instance, args.concurrent_windows)
     except BenchmarkError as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
