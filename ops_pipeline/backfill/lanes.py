@@ -23,6 +23,7 @@ def on_lanes(lanes: Sequence[L], items: Sequence[T], work: Callable[[L, T], R]) 
     for index in range(len(items)):
         pending.put(index)
     results: dict[int, R] = {}
+    errors: list[BaseException] = []
     failed = threading.Event()
 
     def drain(lane: L) -> None:
@@ -33,19 +34,19 @@ def on_lanes(lanes: Sequence[L], items: Sequence[T], work: Callable[[L, T], R]) 
                 return
             try:
                 results[index] = work(lane, items[index])
-            except BaseException:
+            except BaseException as error:
+                errors.append(error)
                 failed.set()
-                raise
+                return
 
     pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="backfill-lane")
     try:
-        futures = [pool.submit(drain, lane) for lane in lanes]
-        wait(futures)
+        wait([pool.submit(drain, lane) for lane in lanes])
     except BaseException:
         failed.set()  # e.g. the run was terminated: no new item starts, those in flight finish
         raise
     finally:
         pool.shutdown(wait=True)
-    for future in futures:
-        future.result()
+    if errors:
+        raise errors[0]
     return [results[index] for index in range(len(items))]

@@ -52,3 +52,14 @@ def test_after_a_failure_no_item_starts_and_those_in_flight_finish() -> None:
         on_lanes(["a", "b"], list(range(6)), work)
     assert sorted(started) == [0, 1]  # items 2..5 never started
     assert finished == [0]  # the item in flight was not abandoned
+
+
+def test_the_failure_raised_is_the_one_that_happened_first() -> None:
+    def work(lane: str, item: int) -> int:
+        if item == 0:
+            time.sleep(0.2)
+            raise RuntimeError("late")
+        raise RuntimeError("early")
+
+    with pytest.raises(RuntimeError, match="early"):
+        on_lanes(["a", "b"], [0, 1], work)
