@@ -20,6 +20,9 @@ BATCH = 500
 # The first refresh of a large instance reads step stats per run; bounded, it spreads over several refreshes.
 MAX_RUNS_PER_REFRESH = 5000
 MAX_WORKFLOW_NAME = 300
+# Run storage stamps a run's update with the time its event happened, not when it was stored: an event stored
+# late can land behind a cursor that already passed its time. Each refresh rechecks the runs this close behind.
+LOOKBACK = timedelta(minutes=2)
 
 DAGSTER_STATUSES: dict[dg.DagsterRunStatus, RunStatus] = {
     dg.DagsterRunStatus.QUEUED: "queued",
@@ -42,20 +45,24 @@ class IngestResult:
 
 
 def ingest_dagster_runs(
-    instance: dg.DagsterInstance, engine: sa.Engine, batch: int = BATCH, max_runs: int = MAX_RUNS_PER_REFRESH
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    batch: int = BATCH,
+    max_runs: int = MAX_RUNS_PER_REFRESH,
+    lookback: timedelta = LOOKBACK,
 ) -> IngestResult:
-    """Upsert every run updated since the cursor (an update time), oldest first, at most about `max_runs`.
+    """Upsert every run updated since the cursor (an update time), oldest first, at most about `max_runs`, and
+    any run updated within `lookback` before the cursor whose recorded status differs from run storage's.
 
     Run storage orders pages by update time only, so a page that fills up may cut a group of runs sharing one
     update time: that group is left for the next page, which starts at it. A group bigger than a page is read
     whole. The cursor moves in the same transaction as the rows; re-reading a run is a harmless upsert.
     """
-    ingested = 0
     with engine.connect() as conn:
         cursor = read_cursor(conn, CURSOR)
+    ingested = _recheck_behind(instance, engine, _cursor_time(cursor), lookback, max_runs) if cursor else 0
     while ingested < max_runs:
-        after = datetime.fromisoformat(json.loads(cursor)["updated"]) if cursor else None
-        page = _page(instance, after, batch)
+        page = _page(instance, _cursor_time(cursor) if cursor else None, batch)
         if not page:
             return IngestResult(ingested, cursor, backlog=False)
         complete = len(page) < batch
@@ -68,6 +75,31 @@ def ingest_dagster_runs(
         if complete:
             return IngestResult(ingested, cursor, backlog=False)
     return IngestResult(ingested, cursor, backlog=True)
+
+
+def _cursor_time(cursor: str) -> datetime:
+    return datetime.fromisoformat(json.loads(cursor)["updated"])
+
+
+def _recheck_behind(
+    instance: dg.DagsterInstance, engine: sa.Engine, cursor: datetime, lookback: timedelta, limit: int
+) -> int:
+    """Re-ingest the runs updated in (cursor - lookback, cursor] whose recorded status is not run storage's
+    (a late-stored event), or that the history lacks; returns how many."""
+    recent = instance.get_run_records(
+        filters=dg.RunsFilter(updated_after=cursor - lookback, updated_before=cursor + timedelta(microseconds=1)),
+        limit=limit,
+    )
+    if not recent:
+        return 0
+    keyed = {(workflow_name(r.dagster_run), r.dagster_run.run_id): r for r in recent}
+    with engine.connect() as conn:
+        recorded = run_store.recorded_statuses(conn, list(keyed))
+    stale = [r for key, r in keyed.items() if recorded.get(key) != DAGSTER_STATUSES.get(r.dagster_run.status, "queued")]
+    if stale:
+        with engine.begin() as conn:
+            run_store.upsert_runs(conn, [to_run_record(instance, r) for r in stale])
+    return len(stale)
 
 
 def _page(instance: dg.DagsterInstance, after: datetime | None, limit: int | None) -> list[Any]:

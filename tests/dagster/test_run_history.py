@@ -1,4 +1,6 @@
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
@@ -112,3 +114,29 @@ def test_a_refresh_is_bounded_and_the_next_one_continues(tmp_path) -> None:
         rest = ingest_dagster_runs(instance, engine, batch=2)
         assert (rest.ingested, rest.backlog) == (3, False)
         assert run_store.count_runs(engine) == 5
+
+
+def finish_late(instance: dg.DagsterInstance, run_id: str, stamped: datetime) -> None:
+    """The run's success event, stamped `stamped` (when it happened) but stored now."""
+    event = dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_SUCCESS.value, job_name="late_job")
+    instance.run_storage.handle_run_event(run_id, event, update_timestamp=stamped)
+
+
+def test_a_run_finished_behind_the_cursor_is_still_recorded_finished(tmp_path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    with dg.instance_for_test() as instance:
+        late = instance.add_run(dg.DagsterRun(job_name="late_job", run_id=str(uuid.uuid4())))
+        instance.handle_run_event(late.run_id, dg.DagsterEvent(event_type_value="PIPELINE_START", job_name="late_job"))
+        stamped = datetime.now(UTC)
+        time.sleep(1.1)  # SQLite run storage keeps update times to the second
+        nightly_export.execute_in_process(instance=instance)  # moves the cursor past `stamped`
+        assert ingest_dagster_runs(instance, engine).ingested == 2
+        [running] = run_store.runs_of(engine, "late_job")
+        assert running.status == "running"
+
+        finish_late(instance, late.run_id, stamped)
+        assert ingest_dagster_runs(instance, engine, lookback=timedelta(0)).ingested == 0  # what a cursor alone sees
+        assert ingest_dagster_runs(instance, engine).ingested == 1
+        [finished] = run_store.runs_of(engine, "late_job")
+        assert finished.status == "success"
+        assert ingest_dagster_runs(instance, engine).ingested == 0  # rechecked, already right: nothing rewritten
