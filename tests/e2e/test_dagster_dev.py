@@ -217,3 +217,56 @@ def test_run_history_fills_from_the_instance(dagster_dev: tuple[int, Path]) -> N
     [materialization] = graphql(port, history)["assetOrError"]["assetMaterializations"]
     entries = {e["label"]: e for e in materialization["metadataEntries"]}
     assert entries["dagster/row_count"]["intValue"] >= 2  # at least the catalog scan and a diagnosis
+
+
+BACKFILL = """
+mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+    __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }
+"""
+BACKFILL_STATUS = """
+query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }
+"""
+BACKFILL_CHECKS = """
+{ assetNodes(assetKeys: [{path: ["orders_daily"]}]) { assetChecksOrError {
+    ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } }
+"""
+
+
+def test_a_partition_backfill_launched_as_the_ui_does_loads_the_lake(dagster_dev: tuple[int, Path]) -> None:
+    port, log = dagster_dev
+    days = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    params = {"assetSelection": [{"path": ["orders_daily"]}], "partitionNames": days}
+    launched = graphql_vars(port, BACKFILL, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    def finished() -> str | None:
+        status = graphql_vars(port, BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+        return status["status"] if status["status"] not in ("REQUESTED", "CANCELING", "FAILING") else None
+
+    assert wait_for("the orders_daily backfill", finished, 180, log) == "COMPLETED_SUCCESS"
+    window = "WHERE created_at >= '2024-01-01' AND created_at < '2024-01-04'"
+    demo = sqlite3.connect(log.parent / "warehouse.db")
+    lake = sqlite3.connect(log.parent / "lake.db")
+    try:
+        expected = demo.execute(f"SELECT order_id FROM orders {window} ORDER BY order_id").fetchall()
+        loaded = lake.execute(f"SELECT order_id FROM orders_history {window} ORDER BY order_id").fetchall()
+    finally:
+        demo.close()
+        lake.close()
+    assert loaded == expected and expected
+
+    [node] = graphql(port, BACKFILL_CHECKS)["assetNodes"]
+    checks = {c["name"]: c["executionForLatestMaterialization"] for c in node["assetChecksOrError"]["checks"]}
+    assert checks["validate_sample"]["status"] == "SUCCEEDED" and checks["reconciliation"]["status"] == "SUCCEEDED"
+
+    env = {**os.environ, "OPS_CONFIG": str(log.parent / "ops.yaml"), "DAGSTER_HOME": str(log.parent / "home")}
+    ops_pipeline = Path(sys.executable).parent / "ops-pipeline"
+    manifest = subprocess.run(
+        [str(ops_pipeline), "backfill", "manifest", "orders_daily", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sorted(r["partition_key"] for r in json.loads(manifest.stdout)) == days
