@@ -23,7 +23,10 @@ import pytest
 
 from ops_pipeline.metrics import MetricSeries, MetricsError, RecordedMetricsSource, append_points
 from ops_pipeline.metrics import recorded as recorded_module
-from ops_pipeline.metrics.recorded import RecordedSeries, load_recorded
+from ops_pipeline.metrics.recorded import RecordedSeries, csv_tail, load_recorded
+from ops_pipeline.metrics.recorded import append as append_module
+from ops_pipeline.metrics.recorded import cache as cache_module
+from ops_pipeline.metrics.recorded import lock as lock_module
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 E0 = int(T0.timestamp())
@@ -339,13 +342,13 @@ def test_range_arguments_are_checked(tmp_path: Path) -> None:
 
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     parsed: list[Path] = []
-    real = recorded_module._parse_file
+    real = cache_module._parse_file
 
     def counting(path: Path, kind: str) -> Any:
         parsed.append(path)
         return real(path, kind)
 
-    monkeypatch.setattr(recorded_module, "_parse_file", counting)
+    monkeypatch.setattr(cache_module, "_parse_file", counting)
     return parsed
 
 
@@ -359,7 +362,7 @@ def test_a_file_is_parsed_once_per_version(tmp_path: Path, monkeypatch: pytest.M
     append_points(path, [{"timestamp": at(200), "metric": "cpu", "labels": {"host": "z"}, "value": 5}])
     assert len(query(path, "cpu", 0, 240)) == 3
     assert len(parsed) == 1  # the appended row was parsed on its own, not the whole file again
-    stats = recorded_module._cache_stats(path)
+    stats = cache_module._cache_stats(path)
     assert (stats["full_parses"], stats["incremental_parses"]) == (1, 1)
 
 
@@ -502,7 +505,7 @@ def test_parquet_large_string_labels(tmp_path: Path) -> None:
 
 
 def stats(path: Path) -> dict[str, Any]:
-    return recorded_module._cache_stats(path)
+    return cache_module._cache_stats(path)
 
 
 def assert_same_data(actual: RecordedSeries, expected: RecordedSeries) -> None:
@@ -658,7 +661,7 @@ def test_a_file_rewritten_in_place_and_grown_is_parsed_again(tmp_path: Path, whe
     path = write_csv(tmp_path / "m.csv", rows)
     load_recorded(path)
     text = path.read_bytes()
-    assert len(text) > 2 * recorded_module.CHECK_BYTES
+    assert len(text) > 2 * csv_tail.CHECK_BYTES
     if where == "head":
         changed = text.replace(f"{E0},g,{{}},0.0\r\n".encode(), f"{E0},g,{{}},7.0\r\n".encode(), 1)
     else:
@@ -730,7 +733,7 @@ def test_readers_wait_for_a_writer_holding_the_lock(tmp_path: Path) -> None:
     load_recorded(path)
     done: list[int] = []
     reader = threading.Thread(target=lambda: done.append(load_recorded(path).sample_count))
-    with recorded_module._locked(path):  # as append_points holds it while writing
+    with lock_module.locked(path):  # as append_points holds it while writing
         append_raw(path, f"{E0 + 60},g,,2\n{E0 + 120},g,")  # half written
         reader.start()
         reader.join(0.3)
@@ -787,7 +790,7 @@ def test_a_failed_append_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: 
         os.write(descriptor, payload[: len(payload) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(recorded_module, "_write_all", half_then_fail)
+    monkeypatch.setattr(append_module, "_write_all", half_then_fail)
     with pytest.raises(OSError, match="No space left"):
         append_points(path, [{"timestamp": T0, "metric": "g", "labels": {"a": "b" * 100}, "value": 1}] * 5)
     assert path.read_bytes() == before
