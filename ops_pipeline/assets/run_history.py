@@ -20,9 +20,6 @@ BATCH = 500
 # The first refresh of a large instance reads step stats per run; bounded, it spreads over several refreshes.
 MAX_RUNS_PER_REFRESH = 5000
 MAX_WORKFLOW_NAME = 300
-# Run storage stamps a run's update with the time its event happened, not when it was stored: an event stored
-# late can land behind a cursor that already passed its time. Each refresh rechecks the runs this close behind.
-LOOKBACK = timedelta(minutes=2)
 
 DAGSTER_STATUSES: dict[dg.DagsterRunStatus, RunStatus] = {
     dg.DagsterRunStatus.QUEUED: "queued",
@@ -49,10 +46,12 @@ def ingest_dagster_runs(
     engine: sa.Engine,
     batch: int = BATCH,
     max_runs: int = MAX_RUNS_PER_REFRESH,
-    lookback: timedelta = LOOKBACK,
 ) -> IngestResult:
-    """Upsert every run updated since the cursor (an update time), oldest first, at most about `max_runs`, and
-    any run updated within `lookback` before the cursor whose recorded status differs from run storage's.
+    """Upsert every run updated since the cursor (an update time), oldest first, at most about `max_runs`; then
+    recheck the runs the history still holds as queued or running.
+
+    Run storage stamps an update with the time its event happened, not when it was stored, so an event stored
+    late can land behind a cursor that already passed its time: the recheck catches those runs, however late.
 
     Run storage orders pages by update time only, so a page that fills up may cut a group of runs sharing one
     update time: that group is left for the next page, which starts at it. A group bigger than a page is read
@@ -60,11 +59,11 @@ def ingest_dagster_runs(
     """
     with engine.connect() as conn:
         cursor = read_cursor(conn, CURSOR)
-    ingested = _recheck_behind(instance, engine, _cursor_time(cursor), lookback, max_runs) if cursor else 0
+    ingested = 0
     while ingested < max_runs:
         page = _page(instance, _cursor_time(cursor) if cursor else None, batch)
         if not page:
-            return IngestResult(ingested, cursor, backlog=False)
+            return IngestResult(ingested + _recheck_unfinished(instance, engine), cursor, backlog=False)
         complete = len(page) < batch
         taken = page if complete else _whole_groups(instance, page)
         cursor = json.dumps({"updated": _utc(taken[-1].update_timestamp).isoformat()})
@@ -73,7 +72,7 @@ def ingest_dagster_runs(
             write_cursor(conn, CURSOR, cursor)
         ingested += len(taken)
         if complete:
-            return IngestResult(ingested, cursor, backlog=False)
+            return IngestResult(ingested + _recheck_unfinished(instance, engine), cursor, backlog=False)
     return IngestResult(ingested, cursor, backlog=True)
 
 
@@ -81,21 +80,18 @@ def _cursor_time(cursor: str) -> datetime:
     return datetime.fromisoformat(json.loads(cursor)["updated"])
 
 
-def _recheck_behind(
-    instance: dg.DagsterInstance, engine: sa.Engine, cursor: datetime, lookback: timedelta, limit: int
-) -> int:
-    """Re-ingest the runs updated in (cursor - lookback, cursor] whose recorded status is not run storage's
-    (a late-stored event), or that the history lacks; returns how many."""
-    recent = instance.get_run_records(
-        filters=dg.RunsFilter(updated_after=cursor - lookback, updated_before=cursor + timedelta(microseconds=1)),
-        limit=limit,
-    )
-    if not recent:
-        return 0
-    keyed = {(workflow_name(r.dagster_run), r.dagster_run.run_id): r for r in recent}
+def _recheck_unfinished(instance: dg.DagsterInstance, engine: sa.Engine) -> int:
+    """Re-ingest the runs recorded as queued or running whose status in run storage has moved on; returns how
+    many."""
     with engine.connect() as conn:
-        recorded = run_store.recorded_statuses(conn, list(keyed))
-    stale = [r for key, r in keyed.items() if recorded.get(key) != DAGSTER_STATUSES.get(r.dagster_run.status, "queued")]
+        unfinished = run_store.unfinished_dagster_runs(conn)
+    ids = sorted(unfinished)
+    stale = [
+        record
+        for start in range(0, len(ids), BATCH)
+        for record in instance.get_run_records(filters=dg.RunsFilter(run_ids=ids[start : start + BATCH]))
+        if DAGSTER_STATUSES.get(record.dagster_run.status, "queued") != unfinished[record.dagster_run.run_id]
+    ]
     if stale:
         with engine.begin() as conn:
             run_store.upsert_runs(conn, [to_run_record(instance, r) for r in stale])

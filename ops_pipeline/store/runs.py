@@ -62,16 +62,12 @@ def upsert_runs(conn: sa.Connection, records: Iterable[RunRecord]) -> int:
     return written
 
 
-def recorded_statuses(conn: sa.Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """The status the history holds for each (workflow, run_id) it knows among `keys`."""
-    found: dict[tuple[str, str], str] = {}
-    key = sa.tuple_(workflow_runs.c.workflow, workflow_runs.c.run_id)
-    for start in range(0, len(keys), UPSERT_BATCH):
-        query = sa.select(workflow_runs.c.workflow, workflow_runs.c.run_id, workflow_runs.c.status).where(
-            key.in_(keys[start : start + UPSERT_BATCH])
-        )
-        found.update({(row.workflow, row.run_id): row.status for row in conn.execute(query)})
-    return found
+def unfinished_dagster_runs(conn: sa.Connection) -> dict[str, str]:
+    """run_id -> recorded status of the Dagster runs the history holds as queued or running."""
+    query = sa.select(workflow_runs.c.run_id, workflow_runs.c.status).where(
+        workflow_runs.c.origin == "dagster", workflow_runs.c.status.in_(("queued", "running"))
+    )
+    return {row.run_id: row.status for row in conn.execute(query)}
 
 
 def _upsert_statement(dialect: str) -> Any:

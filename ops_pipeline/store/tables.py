@@ -102,6 +102,7 @@ workflow_runs = sa.Table(
     sa.CheckConstraint("status IN ('queued', 'running', 'success', 'failure', 'canceled')", name="status"),
     sa.Index(None, "workflow", "created_at"),
     sa.Index(None, "created_at"),
+    sa.Index(None, "origin", "status"),  # the recheck of unfinished runs
 )
 
 ingestion_cursors = sa.Table(

@@ -2,6 +2,8 @@ import multiprocessing
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from ops_pipeline.store.engine import (
     VERSION_TABLE,
@@ -12,6 +14,7 @@ from ops_pipeline.store.engine import (
     normalize_url,
     open_store,
 )
+from ops_pipeline.store.tables import metadata
 
 
 def test_open_store_creates_every_table_at_head(store_url: str) -> None:
@@ -58,3 +61,9 @@ def test_no_location_is_a_clear_error(monkeypatch) -> None:
 def test_unreachable_store_is_a_clear_error(closed_port: int) -> None:
     with pytest.raises(StoreError, match=f"127.0.0.1:{closed_port}"):
         open_store(f"postgresql+psycopg2://postgres@127.0.0.1:{closed_port}/ops")
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(store_url: str) -> None:
+    with open_store(store_url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        assert compare_metadata(context, metadata) == []
