@@ -171,21 +171,21 @@ def finished_runs(port: int, job: str) -> list[dict[str, Any]]:
     return [r for r in runs if r["status"] == "SUCCESS"]
 
 
+def ops_cli(log: Path, *args: str) -> str:
+    """`ops-pipeline ARGS` against the demo environment `dagster dev` runs; its standard output."""
+    env = {**os.environ, "OPS_CONFIG": str(log.parent / "ops.yaml"), "DAGSTER_HOME": str(log.parent / "home")}
+    ops_pipeline = Path(sys.executable).parent / "ops-pipeline"
+    done = subprocess.run([str(ops_pipeline), *args], env=env, check=True, capture_output=True, text=True, timeout=60)
+    return done.stdout
+
+
 def test_probe_reacts_to_anomalies_including_an_injected_one(dagster_dev: tuple[int, Path]) -> None:
     port, log = dagster_dev
     # The demo metrics hold a level shift in payments latency; the probe's first tick finds it and reacts.
     [first] = wait_for("a diagnosis of the payments shift", lambda: finished_runs(port, "diagnose_signal"), 120, log)
     assert "payments" in first["runConfigYaml"]
 
-    env = {**os.environ, "OPS_CONFIG": str(log.parent / "ops.yaml"), "DAGSTER_HOME": str(log.parent / "home")}
-    ops_pipeline = Path(sys.executable).parent / "ops-pipeline"
-    subprocess.run(
-        [str(ops_pipeline), "metrics", "inject", "http_request_latency_p95", "5000", "--label", "service=search"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    ops_cli(log, "metrics", "inject", "http_request_latency_p95", "5000", "--label", "service=search")
 
     def search_diagnosed() -> list[dict[str, Any]]:
         return [r for r in finished_runs(port, "diagnose_signal") if "search" in r["runConfigYaml"]]
@@ -259,14 +259,5 @@ def test_a_partition_backfill_launched_as_the_ui_does_loads_the_lake(dagster_dev
     checks = {c["name"]: c["executionForLatestMaterialization"] for c in node["assetChecksOrError"]["checks"]}
     assert checks["validate_sample"]["status"] == "SUCCEEDED" and checks["reconciliation"]["status"] == "SUCCEEDED"
 
-    env = {**os.environ, "OPS_CONFIG": str(log.parent / "ops.yaml"), "DAGSTER_HOME": str(log.parent / "home")}
-    ops_pipeline = Path(sys.executable).parent / "ops-pipeline"
-    manifest = subprocess.run(
-        [str(ops_pipeline), "backfill", "manifest", "orders_daily", "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert sorted(r["partition_key"] for r in json.loads(manifest.stdout)) == days
+    manifest = ops_cli(log, "backfill", "manifest", "orders_daily", "--json")
+    assert sorted(r["partition_key"] for r in json.loads(manifest)) == days
