@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from ops_pipeline.core.runs import RunRecord, RunStatus
+from ops_pipeline.core.runs import FINISHED_STATUSES, RunRecord, RunStatus
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.store import runs as run_store
 from ops_pipeline.store.cursors import read_cursor, write_cursor
@@ -128,7 +128,7 @@ def to_run_record(instance: dg.DagsterInstance, record: Any) -> RunRecord:
     run: dg.DagsterRun = record.dagster_run
     status = DAGSTER_STATUSES.get(run.status, "queued")
     start, end = record.start_time, record.end_time
-    finished = status in ("success", "failure", "canceled")
+    finished = status in FINISHED_STATUSES
     return RunRecord(
         workflow=workflow_name(run),
         run_id=run.run_id,

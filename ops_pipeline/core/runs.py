@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 RunStatus = Literal["queued", "running", "success", "failure", "canceled"]
 RUN_STATUSES: tuple[RunStatus, ...] = ("queued", "running", "success", "failure", "canceled")
 FINISHED_STATUSES = frozenset({"success", "failure", "canceled"})
+UNFINISHED_STATUSES = ("queued", "running")
 
 # Words workflows use for the same states; the history keeps one spelling.
 STATUS_ALIASES: dict[str, RunStatus] = {

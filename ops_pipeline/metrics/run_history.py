@@ -22,8 +22,6 @@ from ops_pipeline.metrics.series import MetricSeries
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.store.runs import runs_between
 
-METRICS = ("workflow_duration_seconds", "workflow_failure_rate", "workflow_runs")
-
 
 class RunHistoryMetricsSource(MetricsSource):
     def __init__(self, engine: sa.Engine) -> None:

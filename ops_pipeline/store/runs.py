@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ops_pipeline.core.runs import RunRecord
+from ops_pipeline.core.runs import FINISHED_STATUSES, UNFINISHED_STATUSES, RunRecord
 from ops_pipeline.store.tables import workflow_runs
 
 UPSERT_BATCH = 1000
@@ -65,7 +65,7 @@ def upsert_runs(conn: sa.Connection, records: Iterable[RunRecord]) -> int:
 def unfinished_dagster_runs(conn: sa.Connection) -> dict[str, str]:
     """run_id -> recorded status of the Dagster runs the history holds as queued or running."""
     query = sa.select(workflow_runs.c.run_id, workflow_runs.c.status).where(
-        workflow_runs.c.origin == "dagster", workflow_runs.c.status.in_(("queued", "running"))
+        workflow_runs.c.origin == "dagster", workflow_runs.c.status.in_(UNFINISHED_STATUSES)
     )
     return {row.run_id: row.status for row in conn.execute(query)}
 
@@ -111,7 +111,7 @@ def latest_runs(engine: sa.Engine) -> list[RunRecord]:
 
 
 def workflow_stats(engine: sa.Engine) -> list[WorkflowStats]:
-    finished = workflow_runs.c.status.in_(("success", "failure", "canceled"))
+    finished = workflow_runs.c.status.in_(sorted(FINISHED_STATUSES))
     query = (
         sa.select(
             workflow_runs.c.workflow,
@@ -146,7 +146,7 @@ def runs_between(
     query = sa.select(workflow_runs).where(
         workflow_runs.c.created_at >= start,
         workflow_runs.c.created_at <= end,
-        workflow_runs.c.status.in_(("success", "failure", "canceled")),
+        workflow_runs.c.status.in_(sorted(FINISHED_STATUSES)),
     )
     if workflows is not None:
         query = query.where(workflow_runs.c.workflow.in_(list(workflows)))

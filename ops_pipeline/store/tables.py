@@ -14,8 +14,6 @@ metadata = sa.MetaData(
     }
 )
 
-SNAPSHOT_STATUSES = ("pending", "scanning", "completed", "failed")
-
 catalog_snapshots = sa.Table(
     "catalog_snapshots",
     metadata,
@@ -77,8 +75,6 @@ schema_changes = sa.Table(
     sa.Column("description", sa.Text, nullable=False),
     sa.Index(None, "snapshot_id"),
 )
-
-RUN_STATUSES = ("queued", "running", "success", "failure", "canceled")
 
 workflow_runs = sa.Table(
     "workflow_runs",
