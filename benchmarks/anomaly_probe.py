@@ -66,8 +66,8 @@ from servers import BenchmarkError, check_pg, pg_database, pg_url, timed
 from ops_pipeline.core.detectors import detect_batch, warm_up
 from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.core.signals import InsightSignal, make_signal
-from ops_pipeline.insights.grid import floor_to_step, moment
-from ops_pipeline.insights.probe import ProbeStep, probe
+from ops_pipeline.core.time_grid import floor_to_step, moment
+from ops_pipeline.defs.insights.probe import ProbeStep, probe
 from ops_pipeline.metrics.recorded import RecordedMetricsSource, append_points, clear_cache
 from ops_pipeline.metrics.run_history import RunHistoryMetricsSource
 from ops_pipeline.metrics.series import align

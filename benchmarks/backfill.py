@@ -98,7 +98,7 @@ import sqlalchemy as sa
 import yaml
 from servers import PG_HOST, PG_PORT, PG_USER, BenchmarkError, pg_connect, pg_database, pg_url, timed
 
-from ops_pipeline.assets.backfill import RECONCILE, VALIDATE, build_backfill_asset, partitions_for
+from ops_pipeline.defs.backfills.assets import RECONCILE, VALIDATE, build_backfill_asset, partitions_for
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import BackfillSettings, load_settings

@@ -51,9 +51,9 @@ import sqlalchemy as sa
 from servers import PG_HOST, PG_PORT, PG_USER, BenchmarkError, check_pg, pg_connect, pg_database, pg_url, timed
 
 from ops_pipeline.core.catalog import Catalog
+from ops_pipeline.defs.catalog.scan import name_entities, scan_source
 from ops_pipeline.settings import OpsSettings, parse_settings
 from ops_pipeline.sources.registry import scanner_for
-from ops_pipeline.sources.scan import name_entities, scan_source
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import dispose_all, open_store
 

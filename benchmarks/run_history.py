@@ -69,7 +69,7 @@ from dagster._core.storage.runs.schema import RunsTable, RunTagsTable
 from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 from servers import BenchmarkError, pg_database, pg_url, timed
 
-from ops_pipeline.assets.run_history import CURSOR, DAGSTER_STATUSES, ingest_dagster_runs, to_run_record
+from ops_pipeline.defs.run_history.ingest import CURSOR, DAGSTER_STATUSES, ingest_dagster_runs, to_run_record
 from ops_pipeline.store import runs as run_store
 from ops_pipeline.store.cursors import read_cursor, write_cursor
 from ops_pipeline.store.engine import dispose_all, open_store

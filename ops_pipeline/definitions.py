@@ -8,25 +8,23 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster._utils.schedules import is_valid_cron_string
 
-from ops_pipeline.assets.backfill import build_backfill_asset
-from ops_pipeline.assets.catalog import schema_catalog
-from ops_pipeline.assets.catalog_tables import catalog_table_specs
-from ops_pipeline.assets.data_product_models import data_product_models
-from ops_pipeline.assets.insight_signals import build_insight_signals
-from ops_pipeline.assets.run_history import run_history
-from ops_pipeline.jobs.catalog_rescan import build_rescan_schedule, catalog_scan_job
-from ops_pipeline.jobs.connection_check import check_source_connection
-from ops_pipeline.jobs.ingestion_plan import plan_ingestion
-from ops_pipeline.jobs.insight_refresh import build_insight_refresh
-from ops_pipeline.jobs.reactions import REACTION_JOBS
-from ops_pipeline.jobs.resolver_simulation import simulate_resolver
-from ops_pipeline.jobs.run_history_refresh import build_run_history_schedule, run_history_job
-from ops_pipeline.jobs.signal_diagnosis import diagnose_signal
+from ops_pipeline.defs.backfills.assets import build_backfill_asset
+from ops_pipeline.defs.backfills.jobs import plan_ingestion
+from ops_pipeline.defs.catalog.assets import schema_catalog
+from ops_pipeline.defs.catalog.jobs import check_source_connection, simulate_resolver
+from ops_pipeline.defs.catalog.schedules import build_rescan_schedule, catalog_scan_job
+from ops_pipeline.defs.catalog.sensors import build_source_sync_sensor
+from ops_pipeline.defs.catalog.table_specs import catalog_table_specs
+from ops_pipeline.defs.data_products.assets import data_product_models
+from ops_pipeline.defs.insights.assets import build_insight_signals
+from ops_pipeline.defs.insights.jobs import REACTION_JOBS, diagnose_signal
+from ops_pipeline.defs.insights.schedules import build_insight_refresh
+from ops_pipeline.defs.insights.sensors import build_anomaly_probe_sensor
+from ops_pipeline.defs.run_history.assets import run_history
+from ops_pipeline.defs.run_history.schedules import build_run_history_schedule, run_history_job
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
-from ops_pipeline.sensors.anomaly_probe import build_anomaly_probe_sensor
-from ops_pipeline.sensors.source_sync import build_source_sync_sensor
 from ops_pipeline.settings import ConfigError, OpsSettings, config_path, load_settings
 
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import yaml
 
 from ops_pipeline.cli import main
+from ops_pipeline.defs.catalog.scan import scan_source
 from ops_pipeline.settings import load_settings
-from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.store.engine import VERSION_TABLE, current_revision, head_revision, open_store
 from tests.conftest import PG_HOST, PG_PORT, pg_url
 from tests.dagster.helpers import SNAKE_CASE_RESOLVER, pg_source, write_config

@@ -1,12 +1,12 @@
 import dagster as dg
 
-from ops_pipeline.assets.data_product_models import data_product_models
 from ops_pipeline.cli import main
-from ops_pipeline.jobs.ingestion_plan import plan_ingestion
+from ops_pipeline.defs.backfills.jobs import plan_ingestion
+from ops_pipeline.defs.catalog.scan import scan_source
+from ops_pipeline.defs.data_products.assets import data_product_models
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import load_settings
-from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.store.engine import open_store
 from tests.backfill.test_backfill_paths import demo_config
 

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 import yaml
 
-from ops_pipeline.assets.backfill import build_backfill_asset
+from ops_pipeline.defs.backfills.assets import build_backfill_asset
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import load_settings

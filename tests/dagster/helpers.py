@@ -6,8 +6,8 @@ from typing import Any
 import dagster as dg
 import yaml
 
-from ops_pipeline.assets.catalog import schema_catalog
-from ops_pipeline.assets.partitions import SOURCES_PARTITION_NAME
+from ops_pipeline.defs.catalog.assets import schema_catalog
+from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from tests.conftest import PG_HOST, PG_PORT, PG_USER

@@ -4,7 +4,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from ops_pipeline.assets.data_product_models import data_product_models
+from ops_pipeline.defs.data_products.assets import data_product_models
 from ops_pipeline.store.data_products import latest_model
 from ops_pipeline.store.engine import open_store
 from tests.dagster.helpers import pg_source, resources, scan, write_config

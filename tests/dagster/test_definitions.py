@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from ops_pipeline.definitions import build_definitions
+from ops_pipeline.defs.catalog.scan import scan_source
 from ops_pipeline.settings import ConfigError, load_settings
-from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.store.engine import open_store
 from tests.conftest import REPO_ROOT
 from tests.dagster.helpers import pg_source, write_config

@@ -6,11 +6,11 @@ import dagster as dg
 import pytest
 import yaml
 
-from ops_pipeline.assets.insight_signals import build_insight_signals
-from ops_pipeline.jobs.signal_diagnosis import diagnose_signal
+from ops_pipeline.defs.insights.assets import build_insight_signals
+from ops_pipeline.defs.insights.jobs import diagnose_signal
+from ops_pipeline.defs.insights.sensors import build_anomaly_probe_sensor
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.sensors.anomaly_probe import build_anomaly_probe_sensor
 from ops_pipeline.settings import load_settings
 from ops_pipeline.store import signals as signal_store
 from ops_pipeline.store.engine import open_store
@@ -99,7 +99,7 @@ def tick(instance, config: Path, store_url: str, cursor: str | None):
 
 def test_probe_reacts_once_per_signal_and_explains_quiet_ticks(insight_config, monkeypatch) -> None:
     config, end, store_url = insight_config
-    monkeypatch.setattr("ops_pipeline.sensors.anomaly_probe.time.time", lambda: float(end))
+    monkeypatch.setattr("ops_pipeline.defs.insights.sensors.time.time", lambda: float(end))
     with dg.instance_for_test() as instance:
         first = tick(instance, config, store_url, None)
         assert isinstance(first, dg.SensorResult) and first.run_requests
@@ -118,7 +118,7 @@ def test_probe_reacts_once_per_signal_and_explains_quiet_ticks(insight_config, m
 
 def test_diagnosis_job_summarises_and_charts_a_signal(insight_config, monkeypatch) -> None:
     config, end, store_url = insight_config
-    monkeypatch.setattr("ops_pipeline.sensors.anomaly_probe.time.time", lambda: float(end))
+    monkeypatch.setattr("ops_pipeline.defs.insights.sensors.time.time", lambda: float(end))
     with dg.instance_for_test() as instance:
         first = tick(instance, config, store_url, None)
         request = next(r for r in first.run_requests if "payments" in r.run_key)

@@ -1,7 +1,6 @@
 import dagster as dg
 
-from ops_pipeline.jobs.connection_check import check_source_connection
-from ops_pipeline.jobs.resolver_simulation import simulate_resolver
+from ops_pipeline.defs.catalog.jobs import check_source_connection, simulate_resolver
 from ops_pipeline.resources.sources import SourceRegistry
 from tests.dagster.helpers import SNAKE_CASE_RESOLVER, pg_source, write_config
 

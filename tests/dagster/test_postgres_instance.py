@@ -6,10 +6,10 @@ import dagster as dg
 import sqlalchemy as sa
 from dagster._core.run_coordinator import QueuedRunCoordinator
 
-from ops_pipeline.assets.partitions import SOURCES_PARTITION_NAME
-from ops_pipeline.jobs.connection_check import check_source_connection
+from ops_pipeline.defs.catalog.jobs import check_source_connection
+from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME
+from ops_pipeline.defs.catalog.sensors import build_source_sync_sensor
 from ops_pipeline.resources.sources import SourceRegistry
-from ops_pipeline.sensors.source_sync import build_source_sync_sensor
 from tests.conftest import REPO_ROOT, pg_url
 from tests.dagster.helpers import pg_source, write_config
 

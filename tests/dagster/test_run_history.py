@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import dagster as dg
 import sqlalchemy as sa
 
-from ops_pipeline.assets.run_history import CURSOR, ingest_dagster_runs, run_history
+from ops_pipeline.defs.run_history.assets import run_history
+from ops_pipeline.defs.run_history.ingest import CURSOR, ingest_dagster_runs
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.store import runs as run_store
 from ops_pipeline.store.cursors import read_cursor
@@ -87,7 +88,7 @@ def test_ingestion_is_incremental_and_idempotent(tmp_path) -> None:
 
 def test_external_and_dagster_runs_share_the_history(tmp_path) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
-    from ops_pipeline.run_history import log_run, runs_of
+    from ops_pipeline.store.run_log import log_run, runs_of
 
     log_run("nightly_export", "external-1", "completed", duration_ms=10.0, database_url=store_url)
     with dg.instance_for_test() as instance:

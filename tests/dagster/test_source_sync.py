@@ -3,9 +3,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from ops_pipeline.assets.partitions import SOURCES_PARTITION_NAME
+from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME
+from ops_pipeline.defs.catalog.sensors import build_source_sync_sensor
 from ops_pipeline.resources.sources import SourceRegistry
-from ops_pipeline.sensors.source_sync import build_source_sync_sensor
 from tests.dagster.helpers import write_config
 
 SQLITE = {"type": "sqlite", "path": "/data/a.db"}

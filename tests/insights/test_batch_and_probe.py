@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops_pipeline.insights.batch import detect_day
-from ops_pipeline.insights.probe import probe
+from ops_pipeline.defs.insights.detection import detect_day
+from ops_pipeline.defs.insights.probe import probe
 from ops_pipeline.metrics.recorded import RecordedMetricsSource
 from ops_pipeline.settings import DetectorSettings
 from ops_pipeline.store import signals as signal_store

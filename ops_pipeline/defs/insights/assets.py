@@ -13,9 +13,8 @@ from typing import Any
 import dagster as dg
 
 from ops_pipeline.core.signals import InsightSignal
-from ops_pipeline.insights.artifacts import artifacts_root
-from ops_pipeline.insights.batch import DayDetection, detect_day
-from ops_pipeline.insights.charts import render_series_chart
+from ops_pipeline.defs.insights.charts import artifacts_root, render_series_chart
+from ops_pipeline.defs.insights.detection import DayDetection, detect_day
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource

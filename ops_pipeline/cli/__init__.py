@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ops_pipeline import run_history
 from ops_pipeline.backfill.plan import plan_backfill
 from ops_pipeline.core.drift import changes_markdown
 from ops_pipeline.core.ingestion_plan import parse_moment
 from ops_pipeline.core.resolver import simulate, simulation_markdown
 from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.core.secrets import SecretError
-from ops_pipeline.data_products import catalogued_table, table_source
+from ops_pipeline.defs.data_products.generate import catalogued_table, table_source
 from ops_pipeline.metrics.recorded import append_points
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.settings import ConfigError, OpsSettings, load_settings
@@ -29,6 +28,7 @@ from ops_pipeline.sources.base import SourceError
 from ops_pipeline.sources.profile import profile_table
 from ops_pipeline.sources.registry import scanner_for, supports_scan
 from ops_pipeline.store import catalog as catalog_store
+from ops_pipeline.store import run_log as run_history
 from ops_pipeline.store.data_products import latest_model
 from ops_pipeline.store.engine import StoreError, open_store
 from ops_pipeline.store.manifests import manifests, manifests_json

@@ -1,7 +1,8 @@
-"""PNG charts of a series with its anomalies marked, for the UI and for diagnosis."""
+"""PNG charts of a series with its anomalies marked, for the UI and for diagnosis, and where they are written."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC
 from pathlib import Path
 
@@ -12,6 +13,18 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+
+from ops_pipeline.settings import ConfigError
+
+
+def artifacts_root(configured: str | None) -> Path:
+    """Where charts go: the configured folder, else $DAGSTER_HOME/artifacts."""
+    if configured:
+        return Path(configured).expanduser()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        raise ConfigError("charts need a folder: set insights.artifacts_dir in ops.yaml, or DAGSTER_HOME")
+    return Path(home).expanduser() / "artifacts"
 
 
 def render_series_chart(

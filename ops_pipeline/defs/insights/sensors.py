@@ -7,8 +7,8 @@ import time
 import dagster as dg
 
 from ops_pipeline.core.signals import InsightSignal, reaches
-from ops_pipeline.insights.probe import ProbeStep, probe
-from ops_pipeline.jobs.reactions import REACTION_JOBS
+from ops_pipeline.defs.insights.jobs import REACTION_JOBS
+from ops_pipeline.defs.insights.probe import ProbeStep, probe
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dagster as dg
 import sqlalchemy as sa
 
-from ops_pipeline.assets.catalog_metadata import column_schema, key_part, table_asset_key
 from ops_pipeline.core.catalog import Catalog, ForeignKey, Table
+from ops_pipeline.defs.catalog.metadata import column_schema, key_part, table_asset_key
 from ops_pipeline.store.catalog import latest_catalogs
 
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ops_pipeline.assets.run_history import run_history
+from ops_pipeline.defs.run_history.assets import run_history
 
 run_history_job = dg.define_asset_job(
     "refresh_run_history", selection=[run_history], description="Ingest new and updated runs into the history."

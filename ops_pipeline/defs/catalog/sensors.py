@@ -9,8 +9,8 @@ import json
 
 import dagster as dg
 
-from ops_pipeline.assets.catalog import schema_catalog
-from ops_pipeline.assets.partitions import SOURCES_PARTITION_NAME, source_partitions
+from ops_pipeline.defs.catalog.assets import schema_catalog
+from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME, source_partitions
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import OpsSettings
 from ops_pipeline.sources.registry import supports_scan

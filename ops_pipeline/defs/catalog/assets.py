@@ -10,13 +10,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from ops_pipeline.assets.catalog_metadata import scan_metadata, table_asset_key, table_metadata
-from ops_pipeline.assets.partitions import source_partitions
 from ops_pipeline.core.drift import changes_markdown
+from ops_pipeline.defs.catalog.metadata import scan_metadata, table_asset_key, table_metadata
+from ops_pipeline.defs.catalog.partitions import source_partitions
+from ops_pipeline.defs.catalog.scan import scan_source
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.scan import scan_source
 from ops_pipeline.store.catalog import CompletedScan
 
 DRIFT_CHECK = "schema_drift"

@@ -5,7 +5,7 @@ from typing import Any
 
 import dagster as dg
 
-from ops_pipeline.data_products import GeneratedModel, generate
+from ops_pipeline.defs.data_products.generate import GeneratedModel, generate
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import ConfigError

@@ -11,9 +11,8 @@ import numpy as np
 import sqlalchemy as sa
 from pydantic import Field
 
-from ops_pipeline.insights.artifacts import artifacts_root
-from ops_pipeline.insights.charts import render_series_chart
-from ops_pipeline.insights.grid import floor_to_step, moment
+from ops_pipeline.core.time_grid import floor_to_step, moment
+from ops_pipeline.defs.insights.charts import artifacts_root, render_series_chart
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
@@ -93,3 +92,9 @@ def _report(engine: sa.Engine, config: SignalConfig, timestamps: np.ndarray, val
 @dg.job(description="Diagnose one insight signal (config: ops: diagnose: config: detector, series_key, ts).")
 def diagnose_signal() -> None:
     diagnose()
+
+
+# Jobs a detector's reaction may launch: job name -> (job, the op whose config is the signal).
+REACTION_JOBS: dict[str, tuple[dg.JobDefinition, str]] = {
+    "diagnose_signal": (diagnose_signal, "diagnose"),
+}

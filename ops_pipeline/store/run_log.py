@@ -1,6 +1,6 @@
 """The run-history API for workflow code and operators: report an external run, read the history.
 
-    from ops_pipeline.run_history import log_run, runs_of
+    from ops_pipeline.store.run_log import log_run, runs_of
     log_run("nightly_export", "run-2026-11-22", "success", inputs={"date": "2026-11-21"}, duration_ms=5400)
 
 Everything lands in the ops store (OPS_DATABASE_URL, else $DAGSTER_HOME/ops_store.db, or `database_url`).

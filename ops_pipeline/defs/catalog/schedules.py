@@ -2,17 +2,10 @@
 
 import dagster as dg
 
-from ops_pipeline.assets.catalog import schema_catalog
-from ops_pipeline.assets.partitions import SOURCES_PARTITION_NAME, source_partitions
+from ops_pipeline.defs.catalog.jobs import catalog_scan_job
+from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.sources.registry import supports_scan
-
-catalog_scan_job = dg.define_asset_job(
-    "catalog_scan",
-    selection=[schema_catalog],
-    partitions_def=source_partitions,
-    description="Scan the schema catalog of one source (pick the partition).",
-)
 
 
 def build_rescan_schedule(cron: str, running: bool) -> dg.ScheduleDefinition:

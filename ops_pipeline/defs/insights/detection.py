@@ -1,16 +1,17 @@
-"""Batch detection over one day: every series of a detector's query, vectorised, warmed up on `lookback`."""
+"""Batch detection over one day: every series of a detector's query, vectorised, warmed up on `lookback`; and
+how a detector's finding becomes an insight signal, the same way for batch and probe."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import numpy as np
 
 from ops_pipeline.core.detectors import BatchResult, detect_batch, signals_of
-from ops_pipeline.core.signals import InsightSignal
-from ops_pipeline.insights.grid import day_bounds, floor_to_step, moment
-from ops_pipeline.insights.signal import signal_for
+from ops_pipeline.core.signals import InsightSignal, make_signal
+from ops_pipeline.core.time_grid import day_bounds, floor_to_step, moment
 from ops_pipeline.metrics.series import MetricSeries, align
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.settings import DetectorSettings
@@ -51,3 +52,27 @@ def detect_day(detector: DetectorSettings, source: MetricsSource, day: date) -> 
         if first <= found.ts <= last
     ]
     return DayDetection(detector, series, result, signals)
+
+
+def signal_for(
+    detector: DetectorSettings,
+    series: MetricSeries,
+    ts: int,
+    value: float,
+    score: float,
+    origin: Literal["batch", "probe"],
+) -> InsightSignal:
+    return make_signal(
+        detector=detector.name,
+        kind=detector.kind,
+        metric=series.metric,
+        labels=series.labels_dict,
+        series_key=series.series_key,
+        ts=ts,
+        value=value,
+        score=score,
+        threshold=detector.threshold,
+        direction=detector.direction,
+        critical_at=detector.critical_at,
+        origin=origin,
+    )

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from ops_pipeline.core.detectors import DetectorSpec, StreamState, update_many
 from ops_pipeline.core.signals import InsightSignal
-from ops_pipeline.insights.grid import floor_to_step, moment
-from ops_pipeline.insights.signal import signal_for
+from ops_pipeline.core.time_grid import floor_to_step, moment
+from ops_pipeline.defs.insights.detection import signal_for
 from ops_pipeline.metrics.series import MetricSeries
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.settings import DetectorSettings
