@@ -10,9 +10,44 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ops_pipeline.settings import ValidationRule
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ValidationRule(BaseModel):
+    """One rule of a backfill's `validation.rules` in ops.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: Literal["not_null", "range", "regex", "unique", "allowed_values", "referential"]
+    column: str
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    values: list[str | int | float | bool] | None = None
+    table: str | None = Field(default=None, description="referential: the table in the source that must hold it")
+    target_column: str | None = None
+
+    @model_validator(mode="after")
+    def _arguments(self) -> ValidationRule:
+        needs = {
+            "range": ("min", "max"),
+            "regex": ("pattern",),
+            "allowed_values": ("values",),
+            "referential": ("table", "target_column"),
+        }.get(self.rule, ())
+        if self.rule == "range" and self.min is None and self.max is None:
+            raise ValueError("range needs min, max or both")
+        missing = [n for n in needs if self.rule != "range" and getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{self.rule} needs {', '.join(missing)}")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression {self.pattern!r}: {error}") from None
+        return self
 
 
 @dataclass(frozen=True)

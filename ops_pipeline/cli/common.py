@@ -1,0 +1,38 @@
+"""What every command group shares: the parsed ops.yaml, argument types, and tab-separated output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from pathlib import Path
+
+from ops_pipeline.settings import OpsSettings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_of(args: argparse.Namespace) -> OpsSettings:
+    return load_settings(args.config)
+
+
+def json_object(text: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def timestamp(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
+
+
+def one_line(text: str | None) -> str:
+    """Errors hold tabs and newlines (libpq's do); listings print one tab-separated row per item."""
+    return " ".join((text or "").split())

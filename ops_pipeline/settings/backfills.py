@@ -1,0 +1,54 @@
+"""`backfills:` windowed copies from a source table or query into a destination, with sample validation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ops_pipeline.core.sample_validation import ValidationRule
+from ops_pipeline.settings.base import StrictModel
+
+
+class SampleValidation(StrictModel):
+    sample_rows: int = Field(default=1000, ge=1, le=1_000_000)
+    threshold: float = Field(default=1.0, ge=0, le=1, description="lowest score that lets a partition load")
+    rules: list[ValidationRule] = []
+
+
+class BackfillSettings(StrictModel):
+    source: str = Field(description="a registered source (postgresql, mysql or sqlite)")
+    table: str | None = Field(default=None, description="schema.table or table in the source")
+    query: str | None = Field(default=None, description="SELECT ... instead of a table; the window filter wraps it")
+    time_column: str
+    destination: str = Field(description="a registered postgresql or sqlite source")
+    destination_table: str | None = Field(default=None, description="default: the pipeline's name")
+    window: Literal["hourly", "daily"] = "daily"
+    start: datetime
+    end: datetime | None = None
+    partitions_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="windows per run for UI backfills; unset: a whole range in one run, which the dagster CLI's "
+        "--partition-range requires",
+    )
+    chunk_rows: int = Field(default=50_000, ge=100, le=5_000_000)
+    concurrent_windows: int | None = Field(
+        default=None,
+        ge=1,
+        le=32,
+        description="windows of a run loaded at once, each on its own connection pair; unset: 2 into PostgreSQL, "
+        "1 into SQLite (one writer at a time)",
+    )
+    validation: SampleValidation = SampleValidation()
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> BackfillSettings:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of table or query")
+        if self.query is not None and not re.match(r"^\s*(select|with)\b", self.query, re.IGNORECASE):
+            raise ValueError("query must be a SELECT (or WITH ... SELECT) statement")
+        return self

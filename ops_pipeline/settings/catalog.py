@@ -1,0 +1,14 @@
+"""`catalog:` the default resolver, rescans and the source sync sensor."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ops_pipeline.settings.base import StrictModel
+
+
+class CatalogSettings(StrictModel):
+    default_resolver: str | None = Field(default=None, description="resolver for sources that name none")
+    rescan_cron: str | None = Field(default=None, description="cron for periodic rescans of every source")
+    rescan_schedule_running: bool = False
+    sync_interval_s: int = Field(default=30, ge=5)

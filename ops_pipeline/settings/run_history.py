@@ -1,0 +1,12 @@
+"""`run_history:` how often the run history refreshes."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ops_pipeline.settings.base import StrictModel
+
+
+class RunHistorySettings(StrictModel):
+    refresh_cron: str | None = Field(default=None, description="cron for refreshing the run_history asset")
+    refresh_schedule_running: bool = False

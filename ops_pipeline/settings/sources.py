@@ -1,0 +1,139 @@
+"""`sources:` the registry of databases and services: one model per source type, secrets by reference."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from ops_pipeline.core.filters import NameFilter, ScanFilter
+from ops_pipeline.settings.base import SecretRef, StrictModel
+
+
+class PatternSet(StrictModel):
+    schemas: list[str] = []
+    tables: list[str] = []
+
+    @field_validator("schemas", "tables")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
+        return patterns
+
+
+class SSLOptions(StrictModel):
+    mode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+class SourceBase(StrictModel):
+    description: str = ""
+    tags: list[str] = []
+    include: PatternSet = PatternSet()
+    exclude: PatternSet = PatternSet()
+    resolver: str | None = Field(default=None, description="resolver naming this source's tables")
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    query_timeout_s: float = Field(default=300.0, gt=0, description="longest a catalog query may run")
+
+    @property
+    def scan_filter(self) -> ScanFilter:
+        return ScanFilter(
+            schemas=NameFilter.from_patterns(self.include.schemas, self.exclude.schemas),
+            tables=NameFilter.from_patterns(self.include.tables, self.exclude.tables),
+        )
+
+
+class ServerSource(SourceBase):
+    host: str = "127.0.0.1"
+    port: int = Field(gt=0, lt=65536)
+    user: str | None = None
+    password: SecretRef | None = None
+    ssl: SSLOptions = SSLOptions()
+
+
+class PostgresSource(ServerSource):
+    type: Literal["postgresql"]
+    port: int = Field(default=5432, gt=0, lt=65536)
+    database: str
+
+
+class MySQLSource(ServerSource):
+    type: Literal["mysql"]
+    port: int = Field(default=3306, gt=0, lt=65536)
+    database: str
+
+
+class SQLiteSource(SourceBase):
+    type: Literal["sqlite"]
+    path: str
+
+
+class RedisSource(ServerSource):
+    type: Literal["redis"]
+    port: int = Field(default=6379, gt=0, lt=65536)
+    db: int = Field(default=0, ge=0)
+    sample_size: int = Field(default=2000, gt=0, description="keys sampled with SCAN per scan")
+    match: str = Field(default="*", description="SCAN MATCH pattern")
+
+
+class MongoSource(ServerSource):
+    type: Literal["mongodb"]
+    port: int = Field(default=27017, gt=0, lt=65536)
+    database: str
+
+
+class KafkaSource(SourceBase):
+    type: Literal["kafka"]
+    bootstrap_servers: list[str] = Field(min_length=1)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_username: str | None = None
+    sasl_password: SecretRef | None = None
+
+
+class S3Source(SourceBase):
+    type: Literal["s3"]
+    bucket: str
+    region: str | None = None
+    endpoint_url: str | None = None
+    access_key_id: SecretRef | None = None
+    secret_access_key: SecretRef | None = None
+
+
+class BigQuerySource(SourceBase):
+    type: Literal["bigquery"]
+    project: str
+    dataset: str | None = None
+    credentials: SecretRef | None = None
+
+
+class SnowflakeSource(SourceBase):
+    type: Literal["snowflake"]
+    account: str
+    user: str
+    password: SecretRef | None = None
+    warehouse: str | None = None
+    database: str | None = None
+    role: str | None = None
+
+
+SourceConfig = Annotated[
+    PostgresSource
+    | MySQLSource
+    | SQLiteSource
+    | RedisSource
+    | MongoSource
+    | KafkaSource
+    | S3Source
+    | BigQuerySource
+    | SnowflakeSource,
+    Field(discriminator="type"),
+]
+
+SOURCE_TYPES = ("postgresql", "mysql", "sqlite", "redis", "mongodb", "kafka", "s3", "bigquery", "snowflake")
