@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ops_pipeline.cli.common import one_line
-from ops_pipeline.core.drift import changes_markdown
+from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import open_store
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 
 from ops_pipeline.cli.common import settings_of
-from ops_pipeline.core.resolver import simulate, simulation_markdown
+from ops_pipeline.core.resolver import simulate
+from ops_pipeline.markdown.resolver import simulation_markdown
 from ops_pipeline.sources.registry import scanner_for, supports_scan
 from ops_pipeline.store.engine import open_store
 

@@ -446,25 +446,3 @@ class EntityResolver:
 def simulate(spec: ResolverSpec, entities: Sequence[str]) -> list[Resolution]:
     """Resolve `entities` with `spec`, keeping the full trace of every resolution."""
     return EntityResolver(spec).resolve_many(entities)
-
-
-def _cell(value: str) -> str:
-    return value.replace("|", r"\|").replace("\r\n", "<br>").replace("\n", "<br>")
-
-
-def _attempt_label(attempt: RuleAttempt) -> str:
-    if attempt.reason == INACTIVE and not attempt.matched:
-        return f"{attempt.rule} (inactive)"
-    return f"{attempt.rule} {'✓' if attempt.matched else '✗'}"
-
-
-def _row(result: Resolution) -> str:
-    tried = ", ".join(_attempt_label(attempt) for attempt in result.attempts) or "—"
-    cells = [result.input, result.output, result.rule or "—", f"{result.confidence:.2f}", tried]
-    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
-
-
-def simulation_markdown(results: Sequence[Resolution]) -> str:
-    """A markdown table: input | output | decided by | confidence | rules tried (✓ matched, ✗ did not)."""
-    header = ["| input | output | decided by | confidence | rules tried |", "|---|---|---|---|---|"]
-    return "\n".join([*header, *(_row(result) for result in results)]) + "\n"

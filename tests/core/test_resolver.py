@@ -19,7 +19,6 @@ from ops_pipeline.core.resolver import (
     camel_case,
     pascal_case,
     simulate,
-    simulation_markdown,
     snake_case,
 )
 
@@ -387,26 +386,6 @@ def test_simulation_traces_every_entity() -> None:
         [("aliases", False), ("legacy", False), ("tbl_prefix", True)],
         [("aliases", False), ("legacy", False), ("tbl_prefix", False), ("snake", True)],
     ]
-
-
-def test_simulation_markdown_table() -> None:
-    results = simulate(simulation_spec(), ["ord", "tbl_orders", "a|b"])
-    assert simulation_markdown(results) == (
-        "| input | output | decided by | confidence | rules tried |\n"
-        "|---|---|---|---|---|\n"
-        "| ord | orders | aliases | 1.00 | aliases ✓ |\n"
-        "| tbl_orders | orders | tbl_prefix | 0.90 | aliases ✗, legacy (inactive), tbl_prefix ✓ |\n"
-        "| a\\|b | a_b | snake | 0.70 | aliases ✗, legacy (inactive), tbl_prefix ✗, snake ✓ |\n"
-    )
-
-
-def test_simulation_markdown_marks_undecided_rows() -> None:
-    results = simulate(spec(alias()), ["customers"])
-    assert simulation_markdown(results).splitlines()[-1] == "| customers | customers | — | 0.00 | aliases ✗ |"
-
-
-def test_simulation_markdown_of_nothing_is_just_the_header() -> None:
-    assert simulation_markdown([]).count("\n") == 2
 
 
 # ---- properties

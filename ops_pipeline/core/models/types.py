@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, get_args
 
-from ops_pipeline.core.drift import normalize_type
+from ops_pipeline.core.sql_types import normalize_type
 
 Dialect = Literal["postgresql", "mysql", "sqlite"]
 DIALECTS: Final[tuple[str, ...]] = get_args(Dialect)

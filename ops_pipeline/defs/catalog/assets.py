@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from ops_pipeline.core.drift import changes_markdown
+from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.defs.catalog.metadata import scan_metadata, table_asset_key, table_metadata
 from ops_pipeline.defs.catalog.partitions import source_partitions
 from ops_pipeline.defs.catalog.scan import scan_source

@@ -7,7 +7,8 @@ so every scan appears under one name in the run history.
 import dagster as dg
 from pydantic import Field
 
-from ops_pipeline.core.resolver import simulate, simulation_markdown
+from ops_pipeline.core.resolver import simulate
+from ops_pipeline.markdown.resolver import simulation_markdown
 from ops_pipeline.defs.catalog.assets import schema_catalog
 from ops_pipeline.defs.catalog.partitions import source_partitions
 from ops_pipeline.resources.sources import SourceRegistry

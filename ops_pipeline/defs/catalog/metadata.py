@@ -8,7 +8,8 @@ from typing import Any
 import dagster as dg
 
 from ops_pipeline.core.catalog import Catalog, Table
-from ops_pipeline.core.drift import changes_markdown, drift_summary
+from ops_pipeline.core.drift import drift_summary
+from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.store.catalog import CompletedScan
 
 TABLE_KEY_PREFIX = "catalog"
