@@ -13,7 +13,8 @@ Modules
     `types`: SQL type spellings -> `ModelType` (`map_sql_type`, `describe_type`);
     `naming`: PURE identifiers (`pure_identifier`);
     `model`: `Property`, `EnumType`, `Constraint`, `DataModel`;
-    `constraints`: `ConstraintSpec`, the predefined constraints and the merge without duplicates;
+    `constraint_spec`: `ConstraintSpec`, a constraint as ops.yaml requests it;
+    `constraints`: the predefined constraints, rendering, and the merge without duplicates;
     `build`: `build_model`;
     `json_schema`: `to_json_schema`, `json_schema_text`;
     `pure`: `to_pure`, `pure_type`;
@@ -23,10 +24,8 @@ Modules
 from __future__ import annotations
 
 from ops_pipeline.core.models.build import build_model
+from ops_pipeline.core.models.constraint_spec import PREDEFINED_CONSTRAINTS, TICKER_PATTERN, ConstraintSpec
 from ops_pipeline.core.models.constraints import (
-    PREDEFINED_CONSTRAINTS,
-    TICKER_PATTERN,
-    ConstraintSpec,
     not_null,
     predefined_constraint,
     qty_positive,
