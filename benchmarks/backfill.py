@@ -29,7 +29,7 @@ Measured, in this order, each into fresh destination tables:
              the shape our asset creates (the 6 columns and an index on traded_at), connections already open,
              timed end to end with the commit; the median of --repeat runs is the ceiling. The same into a
              table without the index is shown for information.
-* ours     - `dagster.materialize` of `build_backfill_asset(...)` over the whole partition range in ONE run
+* ours     - `dagster.materialize` of the code location's backfill asset over the whole partition range in ONE run
              (partitions_per_run = 10), on a persistent SQLite-backed DagsterInstance (`instance_for_test`),
              with a SQLite-file ops store migrated beforehand: opens the connections, creates the destination
              table from the source's catalog, validates a 500-row sample of each window (not_null, unique,
@@ -98,9 +98,11 @@ import sqlalchemy as sa
 import yaml
 from servers import PG_HOST, PG_PORT, PG_USER, BenchmarkError, pg_connect, pg_database, pg_url, timed
 
-from ops_pipeline.defs.backfills.assets import RECONCILE, VALIDATE, build_backfill_asset, partitions_for
+from ops_pipeline.definitions import build_definitions, shared_resources
+from ops_pipeline.defs.backfills.assets import partitions_for
+from ops_pipeline.defs.backfills.checks import RECONCILE, VALIDATE
 from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.resources.sources import SourcesResource
 from ops_pipeline.settings import BackfillSettings, load_settings
 from ops_pipeline.store.engine import dispose_all, open_store
 from ops_pipeline.store.manifests import manifests
@@ -308,11 +310,8 @@ def materialize(
     instance: dg.DagsterInstance, config: Path, store_url: str, pipeline: str, first: str, last: str
 ) -> tuple[dg.ExecuteInProcessResult, float, float]:
     """(result, seconds, wall-clock start) of one run of the backfill asset over [first, last]."""
-    asset = build_backfill_asset(pipeline, load_settings(config).backfills[pipeline])
-    resources = {
-        "ops_store": OpsStoreResource(database_url=store_url),
-        "sources": SourceRegistry(config_path=str(config)),
-    }
+    definitions = build_definitions(config, store_url)
+    asset, resources = definitions.get_assets_def(pipeline), definitions.resources
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     wall = time.time()
     result, seconds = timed(
@@ -335,7 +334,7 @@ def floor_asset(name: str) -> dg.AssetsDefinition:
             dg.AssetCheckSpec(RECONCILE, asset=name, blocking=True),
         ],
     )
-    def floor(ops_store: OpsStoreResource, sources: SourceRegistry) -> Iterator[Any]:
+    def floor(ops_store: OpsStoreResource, sources: SourcesResource) -> Iterator[Any]:
         yield dg.AssetCheckResult(check_name=VALIDATE, passed=True)
         yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(check_name=RECONCILE, passed=True)])
 
@@ -344,10 +343,7 @@ def floor_asset(name: str) -> dg.AssetsDefinition:
 
 def time_floor(instance: dg.DagsterInstance, config: Path, store_url: str, repeat: int) -> list[float]:
     keys = [(FIRST_DAY + timedelta(days=d)).isoformat() for d in range(DAYS)]
-    resources = {
-        "ops_store": OpsStoreResource(database_url=store_url),
-        "sources": SourceRegistry(config_path=str(config)),
-    }
+    resources = shared_resources(load_settings(config), store_url)
     tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
     seconds = []
     for i in range(repeat):

@@ -2,7 +2,7 @@
 
 What it measures, in one run, per server:
 
-* ours      - `scan_source(open_store(sqlite_url), settings, "bench")`: connect, read the whole catalog with
+* ours      - `scan_source(open_store(sqlite_url), "bench", config, None)`: connect, read the whole catalog with
               the project's scanner (PostgresScanner / MySQLScanner) AND persist the snapshot (tables, drift
               against the previous snapshot, status) in a SQLite-file ops store, the project default.
               Repeated on one store: the first snapshot, then rescans (which also load the previous snapshot
@@ -295,7 +295,7 @@ def verify_catalog(catalog: Catalog, n: int, schema: str) -> None:
 def time_ours(figures: Figures, settings: OpsSettings, store_url: str, n: int, schema: str, repeat: int) -> None:
     store = open_store(store_url)  # migrations run here, outside the timed region
     for _ in range(repeat):
-        completed, seconds = timed(lambda: scan_source(store, settings, "bench"))
+        completed, seconds = timed(lambda: scan_source(store, "bench", settings.source("bench"), None))
         if completed.snapshot.status != "completed" or completed.snapshot.table_count != n:
             raise BenchmarkError(
                 f"snapshot {completed.snapshot.id} is {completed.snapshot.status} "

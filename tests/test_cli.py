@@ -13,11 +13,10 @@ import sqlalchemy as sa
 import yaml
 
 from ops_pipeline.cli import main
-from ops_pipeline.defs.catalog.scan import scan_source
 from ops_pipeline.settings import load_settings
 from ops_pipeline.store.engine import VERSION_TABLE, current_revision, head_revision, open_store
 from tests.conftest import PG_HOST, PG_PORT, pg_url
-from tests.dagster.helpers import SNAKE_CASE_RESOLVER, pg_source, write_config
+from tests.dagster.helpers import SNAKE_CASE_RESOLVER, pg_source, scan_configured, write_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_GENERATOR = REPO_ROOT / "examples" / "demo" / "generate_warehouse.py"
@@ -292,7 +291,7 @@ def test_catalog_after_real_scans(
         resolvers=[SNAKE_CASE_RESOLVER],
         catalog={"default_resolver": "canonical"},
     )
-    first = scan_source(open_store(store_url), load_settings(config), "wh")
+    first = scan_configured(open_store(store_url), load_settings(config), "wh")
 
     code, out, err = run(capsys, "--config", str(config), "catalog", "show", "wh")
     assert (code, err) == (0, "")
@@ -307,7 +306,7 @@ def test_catalog_after_real_scans(
         conn.execute(sa.text("ALTER TABLE orders DROP COLUMN note"))
         conn.execute(sa.text("ALTER TABLE orders ADD COLUMN status text"))
     warehouse.dispose()
-    second = scan_source(open_store(store_url), load_settings(config), "wh")
+    second = scan_configured(open_store(store_url), load_settings(config), "wh")
     assert second.changes
 
     code, out, err = run(capsys, "--config", str(config), "catalog", "changes", "wh")
@@ -334,7 +333,7 @@ def test_catalog_history_records_a_failed_scan(
 ) -> None:
     config = write_config(tmp_path / "ops.yaml", {"wh": pg_source("shop", port=closed_port)})
     with pytest.raises(Exception, match="unreachable"):
-        scan_source(open_store(store_url), load_settings(config), "wh")
+        scan_configured(open_store(store_url), load_settings(config), "wh")
     code, out, err = run(capsys, "--config", str(config), "catalog", "history", "wh")
     assert (code, err) == (0, "")
     [row] = [line.split("\t") for line in out.splitlines()]
@@ -371,7 +370,7 @@ def test_catalog_scan_of_the_demo_warehouse(
     demo["sources"]["demo"]["path"] = str(warehouse)
     config = tmp_path / "ops.yaml"
     config.write_text(yaml.safe_dump(demo))
-    scan_source(open_store(store_url), load_settings(config), "demo")
+    scan_configured(open_store(store_url), load_settings(config), "demo")
     code, out, err = run(capsys, "--config", str(config), "catalog", "show", "demo")
     assert (code, err) == (0, "")
     entities = dict(re.findall(r"^main\.(\S+)\t\w+\tentity=(\S+)\t", out, flags=re.MULTILINE))

@@ -1,14 +1,11 @@
 import dagster as dg
 
 from ops_pipeline.cli import main
-from ops_pipeline.defs.backfills.jobs import plan_ingestion
-from ops_pipeline.defs.catalog.scan import scan_source
-from ops_pipeline.defs.data_products.assets import data_product_models
-from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.definitions import build_definitions
 from ops_pipeline.settings import load_settings
 from ops_pipeline.store.engine import open_store
 from tests.backfill.test_backfill_paths import demo_config
+from tests.dagster.helpers import scan_configured
 
 
 def test_analyze_and_show_a_generated_model(tmp_path, monkeypatch, capsys) -> None:
@@ -20,7 +17,7 @@ def test_analyze_and_show_a_generated_model(tmp_path, monkeypatch, capsys) -> No
     config.write_text(text)
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("OPS_DATABASE_URL", store_url)
-    scan_source(open_store(store_url), load_settings(config), "demo")
+    scan_configured(open_store(store_url), load_settings(config), "demo")
 
     assert main(["--config", str(config), "models", "analyze", "demo", "main.order_items", "--exact-count"]) == 0
     out = capsys.readouterr().out
@@ -28,12 +25,10 @@ def test_analyze_and_show_a_generated_model(tmp_path, monkeypatch, capsys) -> No
 
     assert main(["--config", str(config), "models", "show", "demo", "main.order_items"]) == 2
     assert "no model generated yet" in capsys.readouterr().err
-    resources = {
-        "ops_store": OpsStoreResource(database_url=store_url),
-        "sources": SourceRegistry(config_path=str(config)),
-    }
+    definitions = build_definitions(config, store_url)
+    data_product_models = definitions.get_assets_def("data_product_models")
     with dg.instance_for_test() as instance:
-        assert dg.materialize([data_product_models], instance=instance, resources=resources).success
+        assert dg.materialize([data_product_models], instance=instance, resources=definitions.resources).success
     assert main(["--config", str(config), "models", "show", "demo", "main.order_items"]) == 0
     assert "qtyPositive: $this.quantity > 0" in capsys.readouterr().out
     assert main(["--config", str(config), "models", "show", "demo", "main.order_items", "--format", "json-schema"]) == 0
@@ -43,12 +38,9 @@ def test_analyze_and_show_a_generated_model(tmp_path, monkeypatch, capsys) -> No
 
 def test_plan_ingestion_job_reports_windows_and_suggestion(tmp_path) -> None:
     config = demo_config(tmp_path)
-    resources = {
-        "ops_store": OpsStoreResource(database_url=f"sqlite:///{tmp_path / 'store.db'}"),
-        "sources": SourceRegistry(config_path=str(config)),
-    }
-    result = plan_ingestion.execute_in_process(
-        resources=resources,
+    definitions = build_definitions(config, f"sqlite:///{tmp_path / 'store.db'}")
+    result = definitions.get_job_def("plan_ingestion").execute_in_process(
+        resources=definitions.resources,
         run_config={
             "ops": {"plan": {"config": {"pipeline": "orders_daily", "start": "2024-01-01", "end": "2024-02-01"}}}
         },

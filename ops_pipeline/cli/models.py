@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from ops_pipeline.cli.common import settings_of
-from ops_pipeline.defs.data_products.generate import catalogued_table, table_source
+from ops_pipeline.defs.data_products.generate import table_source
 from ops_pipeline.sources.profile import profile_table
+from ops_pipeline.store.catalog import catalogued_table
 from ops_pipeline.store.data_products import latest_model
 from ops_pipeline.store.engine import open_store
 

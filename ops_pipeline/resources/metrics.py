@@ -1,4 +1,5 @@
-"""Metrics sources as a Dagster resource: the Prometheus API, a recorded metrics file, or the run history."""
+"""The `metrics:` section of ops.yaml as a Dagster resource: the Prometheus HTTP API, a recorded metrics file,
+and the run history, each built on demand as a metrics source."""
 
 from __future__ import annotations
 
@@ -10,24 +11,29 @@ from ops_pipeline.metrics.prometheus import PrometheusSource
 from ops_pipeline.metrics.recorded import RecordedMetricsSource
 from ops_pipeline.metrics.run_history import RunHistoryMetricsSource
 from ops_pipeline.metrics.source import MetricsSource
-from ops_pipeline.resources.sources import cached_settings
-from ops_pipeline.settings import ConfigError, OpsSettings
+from ops_pipeline.settings import ConfigError, MetricsSettings
 
 
 class MetricsResource(dg.ConfigurableResource):
-    """Builds the metrics source a detector names from the `metrics:` section of ops.yaml."""
+    """Where detectors read their series. A source left unset here is refused with the key to set."""
 
-    config_path: str = Field(description="path of ops.yaml")
+    prometheus_url: str | None = Field(default=None, description="base URL of the Prometheus HTTP API")
+    prometheus_timeout_s: float = Field(default=10.0, description="longest a Prometheus query may take")
+    recorded_path: str | None = Field(default=None, description="CSV or Parquet of timestamp, metric, labels, value")
 
-    def settings(self) -> OpsSettings:
-        return cached_settings(self.config_path)
+    @classmethod
+    def from_settings(cls, metrics: MetricsSettings) -> MetricsResource:
+        return cls(
+            prometheus_url=metrics.prometheus.url if metrics.prometheus else None,
+            prometheus_timeout_s=metrics.prometheus.timeout_s if metrics.prometheus else 10.0,
+            recorded_path=metrics.recorded.path if metrics.recorded else None,
+        )
 
     def source(self, name: str, engine: sa.Engine) -> MetricsSource:
-        metrics = self.settings().metrics
         if name == "run_history":
             return RunHistoryMetricsSource(engine)
-        if name == "prometheus" and metrics.prometheus:
-            return PrometheusSource(metrics.prometheus.url, timeout_s=metrics.prometheus.timeout_s)
-        if name == "recorded" and metrics.recorded:
-            return RecordedMetricsSource(metrics.recorded.path)
-        raise ConfigError(f"metrics source {name!r} is not configured in {self.config_path}")
+        if name == "prometheus" and self.prometheus_url:
+            return PrometheusSource(self.prometheus_url, timeout_s=self.prometheus_timeout_s)
+        if name == "recorded" and self.recorded_path:
+            return RecordedMetricsSource(self.recorded_path)
+        raise ConfigError(f"metrics source {name!r} is not configured (set metrics.{name} in ops.yaml)")

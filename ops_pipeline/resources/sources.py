@@ -1,40 +1,51 @@
-"""The source registry as a Dagster resource: the sources declared in ops.yaml and their scanners."""
+"""The `sources:` section of ops.yaml as a Dagster resource: each source's settings by name (secrets stay
+references until a connection opens), shown in the launchpad."""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
-from ops_pipeline.settings import OpsSettings, load_settings
+from ops_pipeline.settings import ConfigError, OpsSettings, SourceConfig
 from ops_pipeline.sources.base import ConnectionReport
 from ops_pipeline.sources.registry import scanner_for
 
-
-@lru_cache(maxsize=8)
-def _settings_at(path: str, modified_ns: int) -> OpsSettings:
-    return load_settings(path)
+_SOURCE_CONFIG: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
 
 
-def cached_settings(path: str) -> OpsSettings:
-    """Settings parsed once per file version: sensors and ops call this every tick or step."""
-    try:
-        modified_ns = Path(path).stat().st_mtime_ns
-    except FileNotFoundError:
-        return load_settings(path)  # raises ConfigError naming the missing file
-    return _settings_at(path, modified_ns)
+@lru_cache(maxsize=256)
+def _validated(encoded: str) -> SourceConfig:
+    return _SOURCE_CONFIG.validate_python(json.loads(encoded))
 
 
-class SourceRegistry(dg.ConfigurableResource):
-    """Reads the `sources:` section of ops.yaml; secrets stay references until a connection opens."""
+class SourcesResource(dg.ConfigurableResource):
+    """Every configured source. Built from the parsed ops.yaml when the code location loads."""
 
-    config_path: str = Field(description="path of ops.yaml")
+    sources: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="source name -> its settings in ops.yaml (secrets as env:/file: references)"
+    )
 
-    def settings(self) -> OpsSettings:
-        return cached_settings(self.config_path)
+    @classmethod
+    def from_settings(cls, settings: OpsSettings) -> SourcesResource:
+        return cls(
+            sources={
+                name: config.model_dump(mode="json", exclude_none=True) for name, config in settings.sources.items()
+            }
+        )
+
+    def names(self) -> list[str]:
+        return sorted(self.sources)
+
+    def config(self, name: str) -> SourceConfig:
+        if name not in self.sources:
+            known = ", ".join(self.names()) or "none"
+            raise ConfigError(f"unknown source {name!r} (configured: {known})")
+        return _validated(json.dumps(self.sources[name], sort_keys=True))
 
     def test_connection(self, name: str) -> ConnectionReport:
-        config = self.settings().source(name)
+        config = self.config(name)
         return scanner_for(config.type).test_connection(name, config)

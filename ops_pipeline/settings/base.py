@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ops_pipeline.core.cron import cron_problem
 from ops_pipeline.core.durations import parse_duration
 from ops_pipeline.core.secrets import is_secret_ref
 
@@ -41,3 +42,15 @@ KEY_PATH_CTX = "ops_key_path"
 def cross_reference_error(key_path: str, reason: str) -> PydanticCustomError:
     """An error found across sections; pydantic would place it at the top level, so it carries its key path."""
     return PydanticCustomError("cross_reference", "{reason}", {"reason": reason, KEY_PATH_CTX: key_path})
+
+
+def _check_cron(expression: str) -> str:
+    problem = cron_problem(expression)
+    if problem:
+        raise ValueError(f"{expression!r} is not a valid cron expression: {problem} (e.g. '0 * * * *')")
+    return expression
+
+
+CronExpression = Annotated[
+    str, AfterValidator(_check_cron), Field(description="five-field cron expression, e.g. '*/15 * * * *'")
+]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from ops_pipeline.settings.base import Duration, StrictModel
+from ops_pipeline.settings.base import CronExpression, Duration, StrictModel
 
 if TYPE_CHECKING:
     from ops_pipeline.core.detectors import DetectorSpec
@@ -18,8 +18,20 @@ class ConfirmSettings(StrictModel):
     n: int = Field(default=1, ge=1)
 
 
+# Jobs a reaction may launch; defs/insights/jobs.py defines each (a test keeps the two in step).
+REACTION_JOBS = ("diagnose_signal",)
+
+
+def _known_reaction_job(job: str) -> str:
+    if job not in REACTION_JOBS:
+        raise ValueError(f"unknown job {job!r} (reactions can launch: {', '.join(REACTION_JOBS)})")
+    return job
+
+
 class ReactionSettings(StrictModel):
-    job: str = Field(description="job launched for each new signal this reaction matches")
+    job: Annotated[str, AfterValidator(_known_reaction_job)] = Field(
+        description="job launched for each new signal this reaction matches"
+    )
     severity: Literal["warning", "critical"] = Field(default="warning", description="lowest severity that reacts")
 
 
@@ -75,5 +87,5 @@ class InsightsSettings(StrictModel):
     max_points_per_tick: int = Field(default=1440, ge=1, description="grid points one probe tick reads per detector")
     charts: int = Field(default=5, ge=0, le=50, description="top signals charted per materialization")
     artifacts_dir: str | None = Field(default=None, description="where charts go (default $DAGSTER_HOME/artifacts)")
-    refresh_cron: str | None = Field(default=None, description="cron for materializing today's partition")
+    refresh_cron: CronExpression | None = Field(default=None, description="cron for materializing today's partition")
     refresh_schedule_running: bool = False

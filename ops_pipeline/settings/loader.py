@@ -103,8 +103,8 @@ def load_settings(path: Path | str | None = None) -> OpsSettings:
 
 
 def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
-    """Relative file paths (SQLite sources, recorded metrics, artifacts) mean "next to ops.yaml", whatever
-    directory Dagster runs the code from."""
+    """Relative file paths (SQLite sources, recorded metrics, artifacts, catalog state) mean "next to ops.yaml",
+    whatever directory Dagster runs the code from."""
 
     def anchored(path: str) -> str:
         return path if Path(path).expanduser().is_absolute() else str((base / path).resolve())
@@ -120,9 +120,18 @@ def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
     insights = settings.insights
     if insights.artifacts_dir:
         insights = insights.model_copy(update={"artifacts_dir": anchored(insights.artifacts_dir)})
+    catalog = settings.catalog
+    if catalog.state_dir:
+        catalog = catalog.model_copy(update={"state_dir": anchored(catalog.state_dir)})
     products = settings.data_products
     if products.output_dir:
         products = products.model_copy(update={"output_dir": anchored(products.output_dir)})
     return settings.model_copy(
-        update={"sources": sources, "metrics": metrics, "insights": insights, "data_products": products}
+        update={
+            "sources": sources,
+            "metrics": metrics,
+            "insights": insights,
+            "catalog": catalog,
+            "data_products": products,
+        }
     )

@@ -349,3 +349,13 @@ def _serialise_per_source(conn: sa.Connection, source: str) -> None:
 
 def _duration(start: datetime, end: datetime) -> float:
     return max(0.0, (end - start).total_seconds())
+
+
+def catalogued_table(engine: sa.Engine, source: str, table: str) -> Table:
+    snapshot = latest_completed(engine, source)
+    if snapshot is None:
+        raise LookupError(f"source {source!r} has no completed catalog scan; materialize schema_catalog for it first")
+    found = load_catalog(engine, snapshot).table(table)
+    if found is None:
+        raise LookupError(f"table {table!r} is not in the latest catalog of {source!r} (snapshot {snapshot.id})")
+    return found

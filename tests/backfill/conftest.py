@@ -9,10 +9,7 @@ import psycopg2
 import pytest
 import yaml
 
-from ops_pipeline.defs.backfills.assets import build_backfill_asset
-from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.resources.sources import SourceRegistry
-from ops_pipeline.settings import load_settings
+from ops_pipeline.definitions import build_definitions
 from tests.conftest import PG_HOST, PG_PORT, PG_USER
 
 TRADES = """
@@ -113,14 +110,11 @@ def backfill_config(tmp_path: Path, source: dict[str, Any], destination: dict[st
 def materialize(
     config: Path, store_url: str, instance: dg.DagsterInstance, first: str, last: str, pipeline: str = "trades"
 ) -> dg.ExecuteInProcessResult:
-    asset = build_backfill_asset(pipeline, load_settings(config).backfills[pipeline])
+    definitions = build_definitions(config, store_url)
     return dg.materialize(
-        [asset],
+        [definitions.get_assets_def(pipeline)],
         instance=instance,
         raise_on_error=False,
-        resources={
-            "ops_store": OpsStoreResource(database_url=store_url),
-            "sources": SourceRegistry(config_path=str(config)),
-        },
+        resources=definitions.resources,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )

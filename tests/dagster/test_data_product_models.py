@@ -4,10 +4,9 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from ops_pipeline.defs.data_products.assets import data_product_models
 from ops_pipeline.store.data_products import latest_model
 from ops_pipeline.store.engine import open_store
-from tests.dagster.helpers import pg_source, resources, scan, write_config
+from tests.dagster.helpers import asset_of, pg_source, resources, scan, write_config
 
 MODELS = {
     "package": "model::desk",
@@ -20,6 +19,12 @@ MODELS = {
         }
     ],
 }
+
+
+def generate_models(config, store_url: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [asset_of(config, store_url, "data_product_models")], instance=instance, resources=resources(config, store_url)
+    )
 
 
 def test_models_are_generated_versioned_and_diffed_when_the_schema_changes(tmp_path, pg_engine, pg_database) -> None:
@@ -39,12 +44,24 @@ def test_models_are_generated_versioned_and_diffed_when_the_schema_changes(tmp_p
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     with dg.instance_for_test() as instance:
         assert scan(instance, "wh", config, store_url).success
-        first = dg.materialize([data_product_models], instance=instance, resources=resources(config, store_url))
-        again = dg.materialize([data_product_models], instance=instance, resources=resources(config, store_url))
+        first = dg.materialize(
+            [asset_of(config, store_url, "data_product_models")],
+            instance=instance,
+            resources=resources(config, store_url),
+        )
+        again = dg.materialize(
+            [asset_of(config, store_url, "data_product_models")],
+            instance=instance,
+            resources=resources(config, store_url),
+        )
         with pg_engine.begin() as conn:
             conn.execute(sa.text("ALTER TABLE positions ADD COLUMN venue text, ALTER COLUMN price TYPE numeric(16,4)"))
         assert scan(instance, "wh", config, store_url).success
-        changed = dg.materialize([data_product_models], instance=instance, resources=resources(config, store_url))
+        changed = dg.materialize(
+            [asset_of(config, store_url, "data_product_models")],
+            instance=instance,
+            resources=resources(config, store_url),
+        )
 
     summary = first.asset_materializations_for_node("data_product_models")[0].metadata["summary"].value
     assert "| public.positions | model::desk::Positions | 1 |" in summary.replace("wh.", "")
@@ -75,7 +92,10 @@ def test_a_table_missing_from_the_catalog_fails_clearly(tmp_path, pg_database) -
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [data_product_models], instance=instance, resources=resources(config, store_url), raise_on_error=False
+            [asset_of(config, store_url, "data_product_models")],
+            instance=instance,
+            resources=resources(config, store_url),
+            raise_on_error=False,
         )
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]

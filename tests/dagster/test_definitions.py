@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -9,11 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from ops_pipeline.definitions import build_definitions
-from ops_pipeline.defs.catalog.scan import scan_source
-from ops_pipeline.settings import ConfigError, load_settings
-from ops_pipeline.store.engine import open_store
+from ops_pipeline.settings import ConfigError
 from tests.conftest import REPO_ROOT
-from tests.dagster.helpers import pg_source, write_config
+from tests.dagster.helpers import pg_source, scan, write_config
 
 
 def load_generator():
@@ -47,9 +46,11 @@ def test_scanned_tables_become_assets_with_foreign_keys_as_dependencies(tmp_path
         conn.execute(sa.text("CREATE TABLE a (id int PRIMARY KEY, b_id int)"))
         conn.execute(sa.text("CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a(id))"))
         conn.execute(sa.text("ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b(id)"))  # a cycle
-    config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(pg_database)})
+    state = tmp_path / "catalog_state"
+    config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(pg_database)}, catalog={"state_dir": str(state)})
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
-    scan_source(open_store(store_url), load_settings(config), "wh")
+    with dg.instance_for_test() as instance:
+        assert scan(instance, "wh", config, store_url).success
 
     graph = build_definitions(config, store_url).resolve_asset_graph()
     child = graph.get(dg.AssetKey(["catalog", "wh", "public", "child"]))
@@ -61,9 +62,10 @@ def test_scanned_tables_become_assets_with_foreign_keys_as_dependencies(tmp_path
     assert len(a_parents) + len(b_parents) == 1  # one edge of the a <-> b cycle is kept, the other dropped
 
 
-def run_validate(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[str]:
+def run_validate(tmp_path: Path, config: Path, keep_database_url: bool = False) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPS_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path)}
-    env.pop("OPS_DATABASE_URL", None)
+    if not keep_database_url:
+        env.pop("OPS_DATABASE_URL", None)
     dagster = Path(sys.executable).parent / "dagster"
     return subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
@@ -78,7 +80,45 @@ def run_validate(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[st
 def test_dagster_definitions_validate_passes_on_the_demo(tmp_path) -> None:
     result = run_validate(tmp_path, REPO_ROOT / "ops.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "ops_store.db").exists()
+    assert not (tmp_path / "ops_store.db").exists()  # loading the code location never opens the ops store
+
+
+def test_the_code_location_loads_with_the_ops_store_unreachable(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("OPS_DATABASE_URL", "postgresql+psycopg2://ops@127.0.0.1:1/nowhere")
+    result = run_validate(tmp_path, REPO_ROOT / "ops.yaml", keep_database_url=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_table_assets_come_only_from_configured_sources_and_survive_a_bad_state_file(tmp_path) -> None:
+    state = tmp_path / "catalog_state"
+    config = write_config(
+        tmp_path / "ops.yaml",
+        {"demo": {"type": "sqlite", "path": str(REPO_ROOT / "examples/demo/warehouse.db")}},
+        catalog={"state_dir": str(state)},
+    )
+    state.mkdir()
+    table = {
+        "schema": "main",
+        "name": "t",
+        "kind": "table",
+        "comment": None,
+        "columns": [["id", "int", False, None, None]],
+        "primary_key": ["id"],
+        "foreign_keys": [],
+        "unique_constraints": [],
+        "indexes": [],
+        "entity_name": "t",
+    }
+    document = {"version": 1, "source_type": "sqlite", "tables": [table]}
+    (state / "demo.json").write_text(json.dumps({**document, "source": "demo"}))
+    (state / "gone.json").write_text(json.dumps({**document, "source": "gone"}))  # no longer in ops.yaml
+    keys = build_definitions(config, f"sqlite:///{tmp_path / 'store.db'}").resolve_asset_graph().get_all_asset_keys()
+    assert dg.AssetKey(["catalog", "demo", "main", "t"]) in keys
+    assert not any(k.path[:2] == ["catalog", "gone"] for k in keys)
+
+    (state / "demo.json").write_text("{ not json")
+    keys = build_definitions(config, f"sqlite:///{tmp_path / 'store.db'}").resolve_asset_graph().get_all_asset_keys()
+    assert dg.AssetKey("schema_catalog") in keys and not any(k.path[0] == "catalog" for k in keys)
 
 
 def test_broken_config_stops_the_code_location_with_a_readable_error(tmp_path) -> None:

@@ -6,12 +6,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from ops_pipeline.defs.insights.assets import build_insight_signals
-from ops_pipeline.defs.insights.jobs import diagnose_signal
-from ops_pipeline.defs.insights.sensors import build_anomaly_probe_sensor
-from ops_pipeline.resources.metrics import MetricsResource
-from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.settings import load_settings
+from ops_pipeline.definitions import build_definitions
 from ops_pipeline.store import signals as signal_store
 from ops_pipeline.store.engine import open_store
 from tests.insights.conftest import demo_metrics  # noqa: F401 - fixture
@@ -51,12 +46,16 @@ def insight_config(tmp_path: Path, demo_metrics) -> tuple[Path, int, str]:  # no
 
 
 def resources(config: Path, store_url: str) -> dict:
-    return {"metrics": MetricsResource(config_path=str(config)), "ops_store": OpsStoreResource(database_url=store_url)}
+    return dict(build_definitions(config, store_url).resources or {})
+
+
+def insight_signals_asset(config: Path, store_url: str) -> dg.AssetsDefinition:
+    return build_definitions(config, store_url).get_assets_def("insight_signals")
 
 
 def test_day_partition_records_signals_with_counts_top_table_and_charts(insight_config) -> None:
     config, end, store_url = insight_config
-    asset = build_insight_signals(load_settings(config).insights)
+    asset = insight_signals_asset(config, store_url)
     day = datetime.fromtimestamp(end, UTC).date().isoformat()
     with dg.instance_for_test() as instance:
         for _ in range(2):  # a second run replaces the day
@@ -79,7 +78,7 @@ def test_unreachable_prometheus_fails_the_day_and_writes_nothing(insight_config)
     data = yaml.safe_load(config.read_text())
     data["detectors"].append({**LATENCY, "name": "prom", "source": "prometheus", "query": "up", "reactions": []})
     config.write_text(yaml.safe_dump(data))
-    asset = build_insight_signals(load_settings(config).insights)
+    asset = insight_signals_asset(config, store_url)
     day = datetime.fromtimestamp(end, UTC).date().isoformat()
     with dg.instance_for_test() as instance:
         result = dg.materialize(
@@ -92,7 +91,7 @@ def test_unreachable_prometheus_fails_the_day_and_writes_nothing(insight_config)
 
 
 def tick(instance, config: Path, store_url: str, cursor: str | None):
-    sensor = build_anomaly_probe_sensor(load_settings(config).insights)
+    sensor = build_definitions(config, store_url).resolve_sensor_def("anomaly_probe")
     context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources(config, store_url))
     return sensor(context)
 
@@ -122,6 +121,7 @@ def test_diagnosis_job_summarises_and_charts_a_signal(insight_config, monkeypatc
     with dg.instance_for_test() as instance:
         first = tick(instance, config, store_url, None)
         request = next(r for r in first.run_requests if "payments" in r.run_key)
+        diagnose_signal = build_definitions(config, store_url).get_job_def("diagnose_signal")
         result = diagnose_signal.execute_in_process(
             run_config=request.run_config, instance=instance, resources=resources(config, store_url)
         )

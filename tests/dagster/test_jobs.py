@@ -1,14 +1,13 @@
 import dagster as dg
 
-from ops_pipeline.defs.catalog.jobs import check_source_connection, simulate_resolver
-from ops_pipeline.resources.sources import SourceRegistry
-from tests.dagster.helpers import SNAKE_CASE_RESOLVER, pg_source, write_config
+from tests.dagster.helpers import SNAKE_CASE_RESOLVER, job_of, pg_source, resources, write_config
 
 
 def run_connection_check(config_file, source: str) -> dg.ExecuteInProcessResult:
-    return check_source_connection.execute_in_process(
+    store_url = f"sqlite:///{config_file.parent / 'store.db'}"
+    return job_of(config_file, store_url, "check_source_connection").execute_in_process(
         run_config={"ops": {"check_connection": {"config": {"source": source}}}},
-        resources={"sources": SourceRegistry(config_path=str(config_file))},
+        resources=resources(config_file, store_url),
         raise_on_error=False,
     )
 
@@ -61,13 +60,14 @@ def test_connection_check_of_unknown_source_names_the_configured_ones(tmp_path, 
 
 def test_resolver_simulation_job_shows_each_decision(tmp_path) -> None:
     config = write_config(tmp_path / "ops.yaml", {}, resolvers=[SNAKE_CASE_RESOLVER])
-    result = simulate_resolver.execute_in_process(
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    result = job_of(config, store_url, "simulate_resolver").execute_in_process(
         run_config={
             "ops": {
                 "simulate_entities": {"config": {"resolver": "canonical", "entities": ["InvoiceLine", "invoice_line"]}}
             }
         },
-        resources={"sources": SourceRegistry(config_path=str(config))},
+        resources=resources(config, store_url),
     )
     rows = result.output_for_node("simulate_entities")
     assert [(r["input"], r["output"], r["rule"]) for r in rows] == [

@@ -6,12 +6,10 @@ import dagster as dg
 import sqlalchemy as sa
 from dagster._core.run_coordinator import QueuedRunCoordinator
 
-from ops_pipeline.defs.catalog.jobs import check_source_connection
 from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME
 from ops_pipeline.defs.catalog.sensors import build_source_sync_sensor
-from ops_pipeline.resources.sources import SourceRegistry
 from tests.conftest import REPO_ROOT, pg_url
-from tests.dagster.helpers import pg_source, write_config
+from tests.dagster.helpers import job_of, pg_source, resources, write_config
 
 
 def test_job_and_sensor_tick_on_postgres_instance(tmp_path, monkeypatch, pg_database) -> None:
@@ -21,15 +19,15 @@ def test_job_and_sensor_tick_on_postgres_instance(tmp_path, monkeypatch, pg_data
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_PG_URL", pg_url(pg_database))
     config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(pg_database)})
-    registry = SourceRegistry(config_path=str(config))
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
 
     with dg.DagsterInstance.get() as instance:
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         assert instance.run_monitoring_enabled
 
-        result = check_source_connection.execute_in_process(
+        result = job_of(config, store_url, "check_source_connection").execute_in_process(
             instance=instance,
-            resources={"sources": registry},
+            resources=resources(config, store_url),
             run_config={"ops": {"check_connection": {"config": {"source": "wh"}}}},
         )
         assert result.success
@@ -37,8 +35,8 @@ def test_job_and_sensor_tick_on_postgres_instance(tmp_path, monkeypatch, pg_data
         assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
         assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in instance.all_logs(result.run_id))
 
-        sensor = build_source_sync_sensor(30)
-        tick = sensor(dg.build_sensor_context(instance=instance, resources={"sources": registry}))
+        sensor = build_source_sync_sensor(config, 30)
+        tick = sensor(dg.build_sensor_context(instance=instance))
         assert isinstance(tick, dg.SensorResult)
         [request] = tick.dynamic_partitions_requests
         instance.add_dynamic_partitions(SOURCES_PARTITION_NAME, list(request.partition_keys or []))

@@ -15,14 +15,12 @@ import dagster as dg
 
 from ops_pipeline.backfill.pipeline import BackfillSession, Window, backfill_session
 from ops_pipeline.core.sample_validation import SampleVerdict
+from ops_pipeline.defs.backfills.checks import RECONCILE, VALIDATE, reconciliation_result, refusal, validation_result
+from ops_pipeline.markdown import table
 from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.resources.sources import SourceRegistry
-from ops_pipeline.settings import BackfillSettings
+from ops_pipeline.settings import BackfillSettings, OpsSettings
 from ops_pipeline.sources.base import SourceError
 from ops_pipeline.store.manifests import ManifestRecord
-
-VALIDATE = "validate_sample"
-RECONCILE = "reconciliation"
 
 
 def partitions_for(spec: BackfillSettings) -> dg.TimeWindowPartitionsDefinition:
@@ -33,8 +31,10 @@ def partitions_for(spec: BackfillSettings) -> dg.TimeWindowPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=start, end_date=end)
 
 
-def build_backfill_asset(name: str, spec: BackfillSettings) -> dg.AssetsDefinition:
+def build_backfill_asset(name: str, settings: OpsSettings) -> dg.AssetsDefinition:
+    spec = settings.backfills[name]
     partitions = partitions_for(spec)
+    kinds = {settings.sources[spec.source].type, settings.sources[spec.destination].type}
 
     @dg.asset(
         name=name,
@@ -43,7 +43,7 @@ def build_backfill_asset(name: str, spec: BackfillSettings) -> dg.AssetsDefiniti
         if spec.partitions_per_run
         else dg.BackfillPolicy.single_run(),
         group_name="backfills",
-        kinds={"backfill"},
+        kinds=kinds,
         pool=f"backfill_{spec.destination}",
         description=f"{spec.source}.{spec.table or 'query'} -> {spec.destination}.{spec.destination_table or name}, "
         f"{spec.window} windows on {spec.time_column}",
@@ -62,28 +62,26 @@ def build_backfill_asset(name: str, spec: BackfillSettings) -> dg.AssetsDefiniti
             ),
         ],
     )
-    def backfill(
-        context: dg.AssetExecutionContext, ops_store: OpsStoreResource, sources: SourceRegistry
-    ) -> Iterator[Any]:
+    def backfill(context: dg.AssetExecutionContext, ops_store: OpsStoreResource) -> Iterator[Any]:
         windows = [
             Window(key, window.start.astimezone(UTC), window.end.astimezone(UTC))
             for key in context.partition_keys
             for window in [partitions.time_window_for_partition_key(key)]
         ]
         try:
-            settings = sources.settings()
             lanes = min(len(windows), settings.concurrent_windows(name))
             with backfill_session(settings, name, lanes) as session:
                 verdicts = session.validate_all(windows)
-                yield _validation_result(windows, verdicts)
+                yield validation_result(windows, verdicts)
                 failed = [(w, v) for w, v in zip(windows, verdicts, strict=True) if not v.passed]
                 if failed:
-                    raise dg.Failure(description=_refusal(failed), metadata={"windows_refused": len(failed)})
+                    raise dg.Failure(description=refusal(failed), metadata={"windows_refused": len(failed)})
                 records, seconds = _load_all(context, session, windows, verdicts, ops_store)
         except SourceError as error:
             raise dg.Failure(description=str(error), metadata={"error_kind": error.kind}) from None
         yield dg.MaterializeResult(
-            metadata=_load_metadata(records, seconds, len(session.lanes)), check_results=[_reconciliation(records)]
+            metadata=_load_metadata(records, seconds, len(session.lanes)),
+            check_results=[reconciliation_result(records)],
         )
 
     return backfill
@@ -109,52 +107,6 @@ def _load_all(
     return records, seconds
 
 
-def _validation_result(windows: list[Window], verdicts: list[SampleVerdict]) -> dg.AssetCheckResult:
-    rows = [
-        f"| {w.key} | {v.sampled} | {v.score:.3f} | {'; '.join(v.reasons) or 'all rules pass'} |"
-        for w, v in zip(windows, verdicts, strict=True)
-    ]
-    lowest = min(v.score for v in verdicts) if verdicts else 1.0
-    return dg.AssetCheckResult(
-        check_name=VALIDATE,
-        passed=all(v.passed for v in verdicts),
-        metadata={
-            "lowest_score": lowest,
-            "threshold": verdicts[0].threshold if verdicts else 1.0,
-            "windows": dg.MetadataValue.md(
-                "\n".join(["| window | sampled | score | findings |", "|---|---|---|---|", *rows])
-            ),
-        },
-    )
-
-
-def _refusal(failed: list[tuple[Window, SampleVerdict]]) -> str:
-    lines = [f"{w.key}: score {v.score:.3f} < {v.threshold}: {'; '.join(v.reasons)}" for w, v in failed]
-    return "sample validation failed, nothing was loaded:\n" + "\n".join(lines)
-
-
-def _reconciliation(records: list[ManifestRecord]) -> dg.AssetCheckResult:
-    mismatched = [r for r in records if not r.reconciled]
-    rows = [
-        f"| {r.partition_key} | {r.rows_read} | {r.rows_written} | {r.source_checksum} | "
-        f"{r.destination_checksum} | {'yes' if r.reconciled else '**no**'} |"
-        for r in records
-    ]
-    return dg.AssetCheckResult(
-        check_name=RECONCILE,
-        passed=not mismatched,
-        metadata={
-            "windows": len(records),
-            "mismatched_windows": len(mismatched),
-            "detail": dg.MetadataValue.md(
-                "\n".join(
-                    ["| window | read | written | source | destination | match |", "|---|---|---|---|---|---|", *rows]
-                )
-            ),
-        },
-    )
-
-
 def _load_metadata(records: list[ManifestRecord], seconds: float, lanes: int) -> dict[str, Any]:
     rows = sum(r.rows_written for r in records)
     return {
@@ -170,11 +122,16 @@ def _load_metadata(records: list[ManifestRecord], seconds: float, lanes: int) ->
 
 
 def _manifest_markdown(records: list[ManifestRecord]) -> str:
-    rows = [
-        f"| {r.partition_key} | {r.rows_read} | {r.rows_written} | {r.validation_score:.3f} | "
-        f"{r.duration_s:.3f} | {r.rows_per_s:,.0f} | {r.destination_checksum} |"
+    rows = (
+        (
+            r.partition_key,
+            r.rows_read,
+            r.rows_written,
+            f"{r.validation_score:.3f}",
+            f"{r.duration_s:.3f}",
+            f"{r.rows_per_s:,.0f}",
+            r.destination_checksum,
+        )
         for r in records
-    ]
-    return "\n".join(
-        ["| window | read | written | score | seconds | rows/s | checksum |", "|---|---|---|---|---|---|---|", *rows]
     )
+    return table(["window", "read", "written", "score", "seconds", "rows/s", "checksum"], rows)

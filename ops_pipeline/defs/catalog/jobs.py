@@ -7,18 +7,16 @@ so every scan appears under one name in the run history.
 import dagster as dg
 from pydantic import Field
 
-from ops_pipeline.core.resolver import simulate
+from ops_pipeline.core.resolver import ResolverSpec, simulate
+from ops_pipeline.defs.catalog.assets import SCHEMA_CATALOG
 from ops_pipeline.markdown.resolver import simulation_markdown
-from ops_pipeline.defs.catalog.assets import schema_catalog
-from ops_pipeline.defs.catalog.partitions import source_partitions
-from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.resources.sources import SourcesResource
 from ops_pipeline.settings import ConfigError
 from ops_pipeline.sources.base import SourceError
 
 catalog_scan_job = dg.define_asset_job(
     "catalog_scan",
-    selection=[schema_catalog],
-    partitions_def=source_partitions,
+    selection=[SCHEMA_CATALOG],
     description="Scan the schema catalog of one source (pick the partition).",
 )
 
@@ -29,7 +27,7 @@ class ConnectionCheckConfig(dg.Config):
 
 @dg.op(description="Connect to the source, ask for its server version and time the round trip.")
 def check_connection(
-    context: dg.OpExecutionContext, config: ConnectionCheckConfig, sources: SourceRegistry
+    context: dg.OpExecutionContext, config: ConnectionCheckConfig, sources: SourcesResource
 ) -> dg.Output[dict[str, object]]:
     try:
         report = sources.test_connection(config.source)
@@ -60,31 +58,35 @@ class ResolverSimulationConfig(dg.Config):
     entities: list[str] = Field(description="entity names to resolve", min_length=1)
 
 
-@dg.op(description="Resolve each entity and show the output, the deciding rule, its confidence, the rules tried.")
-def simulate_entities(
-    context: dg.OpExecutionContext, config: ResolverSimulationConfig, sources: SourceRegistry
-) -> dg.Output[list[dict[str, object]]]:
-    try:
-        spec = sources.settings().resolver(config.resolver)
-    except ConfigError as error:
-        raise dg.Failure(description=str(error)) from None
-    results = simulate(spec, config.entities)
-    table = simulation_markdown(results)
-    context.log.info(f"resolver {config.resolver!r}\n{table}")
-    rows: list[dict[str, object]] = [
-        {"input": r.input, "output": r.output, "rule": r.rule, "confidence": r.confidence} for r in results
-    ]
-    return dg.Output(
-        rows,
-        metadata={
-            "resolver": config.resolver,
-            "entities": len(results),
-            "resolved_by_a_rule": sum(r.rule is not None for r in results),
-            "simulation": dg.MetadataValue.md(table),
-        },
-    )
+def build_simulate_resolver(resolvers: list[ResolverSpec]) -> dg.JobDefinition:
+    by_name = {spec.name: spec for spec in resolvers}
 
+    @dg.op(description="Resolve each entity and show the output, the deciding rule, its confidence, the rules tried.")
+    def simulate_entities(
+        context: dg.OpExecutionContext, config: ResolverSimulationConfig
+    ) -> dg.Output[list[dict[str, object]]]:
+        spec = by_name.get(config.resolver)
+        if spec is None:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise dg.Failure(description=f"unknown resolver {config.resolver!r} (configured: {known})")
+        results = simulate(spec, config.entities)
+        markdown = simulation_markdown(results)
+        context.log.info(f"resolver {config.resolver!r}\n{markdown}")
+        rows: list[dict[str, object]] = [
+            {"input": r.input, "output": r.output, "rule": r.rule, "confidence": r.confidence} for r in results
+        ]
+        return dg.Output(
+            rows,
+            metadata={
+                "resolver": config.resolver,
+                "entities": len(results),
+                "resolved_by_a_rule": sum(r.rule is not None for r in results),
+                "simulation": dg.MetadataValue.md(markdown),
+            },
+        )
 
-@dg.job(description="Simulate an entity resolver on sample entities.")
-def simulate_resolver() -> None:
-    simulate_entities()
+    @dg.job(description="Simulate an entity resolver on sample entities.")
+    def simulate_resolver() -> None:
+        simulate_entities()
+
+    return simulate_resolver

@@ -1,4 +1,5 @@
-"""How a scanned catalog looks in the Dagster UI: column schemas, row counts, markdown summaries."""
+"""How a scanned catalog looks in the Dagster UI: column schemas, row counts, markdown summaries, the drift
+check's result."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dagster as dg
 
 from ops_pipeline.core.catalog import Catalog, Table
 from ops_pipeline.core.drift import drift_summary
+from ops_pipeline.markdown import table
 from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.store.catalog import CompletedScan
 
@@ -100,15 +102,20 @@ def _indexes_markdown(table: Table) -> str:
 
 
 def catalog_summary_markdown(catalog: Catalog, limit: int = SUMMARY_TABLE_LIMIT) -> str:
-    header = "| table | kind | entity | columns | rows | pk | fks | indexes |\n|---|---|---|---|---|---|---|---|"
-    rows = [
-        f"| {t.qualified_name} | {t.kind} | {t.entity_name or t.name} | {len(t.columns)} | "
-        f"{'' if t.row_count is None else t.row_count} | {', '.join(t.primary_key)} | {len(t.foreign_keys)} | "
-        f"{len(t.indexes) + len(t.unique_constraints)} |"
-        for t in catalog.tables[:limit]
-    ]
-    more = len(catalog.tables) - limit
-    return "\n".join([header, *rows] + ([f"\n… and {more} more tables"] if more > 0 else []))
+    rows = (
+        (
+            t.qualified_name,
+            t.kind,
+            t.entity_name or t.name,
+            len(t.columns),
+            t.row_count,
+            ", ".join(t.primary_key),
+            len(t.foreign_keys),
+            len(t.indexes) + len(t.unique_constraints),
+        )
+        for t in catalog.tables
+    )
+    return table(["table", "kind", "entity", "columns", "rows", "pk", "fks", "indexes"], rows, limit=limit)
 
 
 def scan_metadata(outcome: CompletedScan) -> dict[str, Any]:
@@ -135,3 +142,21 @@ def scan_metadata(outcome: CompletedScan) -> dict[str, Any]:
         "summary": dg.MetadataValue.md(catalog_summary_markdown(catalog)),
         "changes": dg.MetadataValue.md(changes_markdown(outcome.changes)),
     }
+
+
+def drift_check_result(check_name: str, outcome: CompletedScan) -> dg.AssetCheckResult:
+    breaking = sum(c.classification == "breaking" for c in outcome.changes)
+    severity = dg.AssetCheckSeverity.ERROR if breaking else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=not outcome.changes,
+        severity=severity,
+        metadata={
+            "source": outcome.snapshot.source,
+            "catalog_version": outcome.snapshot.version or "",
+            "previous_version": outcome.previous.version if outcome.previous else "",
+            "compatible_changes": len(outcome.changes) - breaking,
+            "breaking_changes": breaking,
+            "changes": dg.MetadataValue.md(changes_markdown(outcome.changes)),
+        },
+    )

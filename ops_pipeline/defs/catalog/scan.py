@@ -12,27 +12,28 @@ import sqlalchemy as sa
 
 from ops_pipeline.core.catalog import Catalog
 from ops_pipeline.core.resolver import EntityResolver, ResolverSpec
-from ops_pipeline.settings import OpsSettings
+from ops_pipeline.settings import SourceConfig
 from ops_pipeline.sources.registry import scanner_for
 from ops_pipeline.store import catalog as catalog_store
 
 
 def scan_source(
     engine: sa.Engine,
-    settings: OpsSettings,
     name: str,
+    config: SourceConfig,
+    resolver: ResolverSpec | None,
     *,
     exact_row_counts: bool = False,
     run_id: str | None = None,
 ) -> catalog_store.CompletedScan:
-    config = settings.source(name)
+    """Scan source `name`, name its tables' entities with `resolver` (None: the table names), and record it."""
     snapshot_id = catalog_store.create_snapshot(
         engine, name, config.type, exact_row_counts=exact_row_counts, run_id=run_id
     )
     try:
         catalog_store.mark_scanning(engine, snapshot_id)
         catalog = scanner_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
-        catalog = name_entities(catalog, settings.resolver_for_source(name))
+        catalog = name_entities(catalog, resolver)
         return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
     except BaseException as error:
         catalog_store.mark_failed(engine, snapshot_id, str(error) or type(error).__name__)

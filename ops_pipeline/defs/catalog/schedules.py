@@ -4,7 +4,7 @@ import dagster as dg
 
 from ops_pipeline.defs.catalog.jobs import catalog_scan_job
 from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME
-from ops_pipeline.resources.sources import SourceRegistry
+from ops_pipeline.resources.sources import SourcesResource
 from ops_pipeline.sources.registry import supports_scan
 
 
@@ -17,11 +17,10 @@ def build_rescan_schedule(cron: str, running: bool) -> dg.ScheduleDefinition:
         description="Rescan every scannable source on a cron.",
     )
     def catalog_rescan(
-        context: dg.ScheduleEvaluationContext, sources: SourceRegistry
+        context: dg.ScheduleEvaluationContext, sources: SourcesResource
     ) -> list[dg.RunRequest] | dg.SkipReason:
-        settings = sources.settings()
         partitions = set(context.instance.get_dynamic_partitions(SOURCES_PARTITION_NAME))
-        names = sorted(n for n in partitions if n in settings.sources and supports_scan(settings.sources[n].type))
+        names = [n for n in sources.names() if n in partitions and supports_scan(sources.config(n).type)]
         if not names:
             return dg.SkipReason("no scannable source has a partition yet (the sync sensor adds them)")
         tick = context.scheduled_execution_time.isoformat()

@@ -1,25 +1,28 @@
-"""Every table of every source's latest completed scan as an asset spec, foreign keys drawn as dependencies.
+"""Every table of every configured source's last scan as an asset spec, foreign keys drawn as dependencies.
 
-Built when the code location loads; new tables from later scans appear after a reload (their
-materializations are recorded by the scan either way).
+Built when the code location loads, from the state files the scans leave (see `state.py`), never from the ops
+store; new tables from later scans appear after a reload (their materializations are recorded by the scan
+either way).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
-import sqlalchemy as sa
 
 from ops_pipeline.core.catalog import Catalog, ForeignKey, Table
 from ops_pipeline.defs.catalog.metadata import column_schema, key_part, table_asset_key
-from ops_pipeline.store.catalog import latest_catalogs
+from ops_pipeline.defs.catalog.state import read_table_states
 
 
-def catalog_table_specs(engine: sa.Engine) -> list[dg.AssetSpec]:
+def catalog_table_specs(state_dir: Path | None, sources: list[str]) -> list[dg.AssetSpec]:
     specs: list[dg.AssetSpec] = []
-    for source, (snapshot, catalog) in sorted(latest_catalogs(engine).items()):
+    for state in read_table_states(state_dir, sources):
+        catalog = Catalog(state.source, state.source_type, tables=state.tables)
         deps = acyclic_dependencies(catalog)
         for table in catalog.tables:
-            specs.append(_spec(source, snapshot.source_type, table, deps[table.qualified_name]))
+            specs.append(_spec(state.source, state.source_type, table, deps[table.qualified_name]))
     return specs
 
 

@@ -24,7 +24,7 @@ from ops_pipeline.core.models import (
 )
 from ops_pipeline.settings import ConfigError, DataProductSpec, MySQLSource, OpsSettings, PostgresSource, SQLiteSource
 from ops_pipeline.sources.profile import TableProfile, profile_table
-from ops_pipeline.store.catalog import latest_completed, load_catalog
+from ops_pipeline.store.catalog import catalogued_table
 from ops_pipeline.store.data_products import StoredModel, latest_model, save_model
 
 
@@ -46,16 +46,6 @@ def models_dir(settings: OpsSettings) -> Path:
     if not home:
         raise ConfigError("model files need a folder: set data_products.output_dir in ops.yaml, or DAGSTER_HOME")
     return Path(home) / "models"
-
-
-def catalogued_table(engine: sa.Engine, source: str, table: str) -> Table:
-    snapshot = latest_completed(engine, source)
-    if snapshot is None:
-        raise LookupError(f"source {source!r} has no completed catalog scan; materialize schema_catalog for it first")
-    found = load_catalog(engine, snapshot).table(table)
-    if found is None:
-        raise LookupError(f"table {table!r} is not in the latest catalog of {source!r} (snapshot {snapshot.id})")
-    return found
 
 
 def generate(settings: OpsSettings, spec: DataProductSpec, engine: sa.Engine, run_id: str | None) -> GeneratedModel:

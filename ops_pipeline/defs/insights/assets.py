@@ -15,22 +15,25 @@ import dagster as dg
 from ops_pipeline.core.signals import InsightSignal
 from ops_pipeline.defs.insights.charts import artifacts_root, render_series_chart
 from ops_pipeline.defs.insights.detection import DayDetection, detect_day
+from ops_pipeline.markdown import table
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.settings import InsightsSettings
+from ops_pipeline.settings import DetectorSettings, InsightsSettings
 from ops_pipeline.store import signals as signal_store
 
 TOP_SIGNALS = 20
 
 
-def build_insight_signals(insights: InsightsSettings) -> dg.AssetsDefinition:
+def build_insight_signals(
+    detectors: Sequence[DetectorSettings], insights: InsightsSettings, kinds: set[str]
+) -> dg.AssetsDefinition:
     @dg.asset(
         name="insight_signals",
         # end_offset=1: today is a partition too, re-detected as its points arrive.
         partitions_def=dg.DailyPartitionsDefinition(start_date=insights.start_date.isoformat(), end_offset=1),
         group_name="insights",
-        kinds={"anomaly"},
+        kinds=kinds or None,
         deps=["run_history"],
     )
     def insight_signals(
@@ -38,16 +41,15 @@ def build_insight_signals(insights: InsightsSettings) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         """Anomalies found by the z-score and EWMA detectors of ops.yaml in one UTC day of metrics."""
         day = date.fromisoformat(context.partition_key)
-        settings = metrics.settings()
         engine = ops_store.engine()
         try:
-            detections = [detect_day(d, metrics.source(d.source, engine), day) for d in settings.detectors]
+            detections = [detect_day(d, metrics.source(d.source, engine), day) for d in detectors]
         except MetricsError as error:
             raise dg.Failure(description=str(error), metadata={"error_kind": error.kind}) from None
         signals = [s for detection in detections for s in detection.signals]
         with engine.begin() as conn:
-            signal_store.replace_partition(conn, context.partition_key, [d.name for d in settings.detectors], signals)
-        charts = _charts(detections, context.partition_key, settings.insights)
+            signal_store.replace_partition(conn, context.partition_key, [d.name for d in detectors], signals)
+        charts = _charts(detections, context.partition_key, insights)
         context.log.info(f"{context.partition_key}: {len(signals)} signals from {len(detections)} detectors")
         return dg.MaterializeResult(metadata=_metadata(detections, signals, charts))
 
@@ -101,20 +103,24 @@ def _metadata(
 
 
 def _counts_markdown(signals: Sequence[InsightSignal]) -> str:
-    if not signals:
-        return "No signals."
     counts = Counter((s.metric, s.severity) for s in signals)
-    rows = [f"| {metric} | {severity} | {n} |" for (metric, severity), n in sorted(counts.items())]
-    return "\n".join(["| metric | severity | signals |", "|---|---|---|", *rows])
+    rows = ((metric, severity, n) for (metric, severity), n in sorted(counts.items()))
+    return table(["metric", "severity", "signals"], rows, empty="No signals.")
 
 
 def _top_markdown(signals: Sequence[InsightSignal], charts: dict[str, str]) -> str:
-    if not signals:
-        return "No signals."
-    rows = [
-        f"| {s.ts:%H:%M} | {s.severity} | {s.detector} | `{s.series_key}` | {s.value:.4g} | {s.score:+.1f} | "
-        f"{s.hint} | {charts.get(s.natural_key, '')} |"
+    rows = (
+        (
+            f"{s.ts:%H:%M}",
+            s.severity,
+            s.detector,
+            f"`{s.series_key}`",
+            f"{s.value:.4g}",
+            f"{s.score:+.1f}",
+            s.hint,
+            charts.get(s.natural_key, ""),
+        )
         for s in signals
-    ]
-    header = "| time (UTC) | severity | detector | series | value | score | hint | chart |"
-    return "\n".join([header, "|---|---|---|---|---|---|---|---|", *rows])
+    )
+    headers = ["time (UTC)", "severity", "detector", "series", "value", "score", "hint", "chart"]
+    return table(headers, rows, empty="No signals.")

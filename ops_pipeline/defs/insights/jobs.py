@@ -3,6 +3,8 @@
 Launched by the anomaly probe for reactions that name `diagnose_signal`, or by hand from the launchpad.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +18,18 @@ from ops_pipeline.defs.insights.charts import artifacts_root, render_series_char
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
-from ops_pipeline.settings import ConfigError
+from ops_pipeline.settings import ConfigError, DetectorSettings, InsightsSettings
 from ops_pipeline.store.tables import insight_signals
 
 CONTEXT_POINTS = 240
+
+
+@dataclass(frozen=True)
+class ReactionJob:
+    """A job a reaction launches, and the op whose config takes the signal."""
+
+    job: dg.JobDefinition
+    signal_op: str
 
 
 class SignalConfig(dg.Config):
@@ -28,37 +38,49 @@ class SignalConfig(dg.Config):
     ts: int = Field(description="signal time, epoch seconds")
 
 
-@dg.op(description="Summarise the series around a signal and chart it.")
-def diagnose(
-    context: dg.OpExecutionContext, config: SignalConfig, ops_store: OpsStoreResource, metrics: MetricsResource
-) -> dg.Output[dict[str, object]]:
-    engine = ops_store.engine()
-    try:
-        detector = metrics.settings().detector(config.detector)
-        source = metrics.source(detector.source, engine)
-        step = detector.step
-        end = floor_to_step(config.ts, step) + 10 * step
-        series = source.query_range(
-            detector.query, moment(end - CONTEXT_POINTS * step), moment(end), timedelta(seconds=step)
+def build_diagnose_signal(detectors: Sequence[DetectorSettings], artifacts_dir: str | None) -> dg.JobDefinition:
+    by_name = {d.name: d for d in detectors}
+
+    @dg.op(description="Summarise the series around a signal and chart it.")
+    def diagnose(
+        context: dg.OpExecutionContext, config: SignalConfig, ops_store: OpsStoreResource, metrics: MetricsResource
+    ) -> dg.Output[dict[str, object]]:
+        engine = ops_store.engine()
+        detector = by_name.get(config.detector)
+        if detector is None:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise dg.Failure(description=f"unknown detector {config.detector!r} (configured: {known})")
+        try:
+            source = metrics.source(detector.source, engine)
+            step = detector.step
+            end = floor_to_step(config.ts, step) + 10 * step
+            series = source.query_range(
+                detector.query, moment(end - CONTEXT_POINTS * step), moment(end), timedelta(seconds=step)
+            )
+        except (ConfigError, MetricsError) as error:
+            raise dg.Failure(description=str(error)) from None
+        match = next((s for s in series if s.series_key == config.series_key), None)
+        if match is None:
+            raise dg.Failure(description=f"series {config.series_key} is no longer returned by {detector.query!r}")
+        report = _report(engine, config, match.timestamps, match.values)
+        at = np.flatnonzero(match.timestamps == config.ts)
+        chart = render_series_chart(
+            artifacts_root(artifacts_dir) / "diagnoses" / f"{context.run_id}.png",
+            f"{config.detector}: {config.series_key}",
+            match.timestamps,
+            match.values,
+            [int(i) for i in at],
+            int(at[0]) if at.size else None,
         )
-    except (ConfigError, MetricsError) as error:
-        raise dg.Failure(description=str(error)) from None
-    match = next((s for s in series if s.series_key == config.series_key), None)
-    if match is None:
-        raise dg.Failure(description=f"series {config.series_key} is no longer returned by {detector.query!r}")
-    report = _report(engine, config, match.timestamps, match.values)
-    at = np.flatnonzero(match.timestamps == config.ts)
-    chart = render_series_chart(
-        artifacts_root(metrics.settings().insights.artifacts_dir) / "diagnoses" / f"{context.run_id}.png",
-        f"{config.detector}: {config.series_key}",
-        match.timestamps,
-        match.values,
-        [int(i) for i in at],
-        int(at[0]) if at.size else None,
-    )
-    context.log.info(str(report["summary"]))
-    metadata: dict[str, Any] = {**report, "chart": dg.MetadataValue.path(str(chart))}
-    return dg.Output(report, metadata=metadata)
+        context.log.info(str(report["summary"]))
+        metadata: dict[str, Any] = {**report, "chart": dg.MetadataValue.path(str(chart))}
+        return dg.Output(report, metadata=metadata)
+
+    @dg.job(description="Diagnose one insight signal (config: ops: diagnose: config: detector, series_key, ts).")
+    def diagnose_signal() -> None:
+        diagnose()
+
+    return diagnose_signal
 
 
 def _report(engine: sa.Engine, config: SignalConfig, timestamps: np.ndarray, values: np.ndarray) -> dict[str, object]:
@@ -89,12 +111,6 @@ def _report(engine: sa.Engine, config: SignalConfig, timestamps: np.ndarray, val
     }
 
 
-@dg.job(description="Diagnose one insight signal (config: ops: diagnose: config: detector, series_key, ts).")
-def diagnose_signal() -> None:
-    diagnose()
-
-
-# Jobs a detector's reaction may launch: job name -> (job, the op whose config is the signal).
-REACTION_JOBS: dict[str, tuple[dg.JobDefinition, str]] = {
-    "diagnose_signal": (diagnose_signal, "diagnose"),
-}
+def reaction_jobs(detectors: Sequence[DetectorSettings], insights: InsightsSettings) -> dict[str, ReactionJob]:
+    """Every job a detector's reaction may launch (settings.insights.REACTION_JOBS names them)."""
+    return {"diagnose_signal": ReactionJob(build_diagnose_signal(detectors, insights.artifacts_dir), "diagnose")}

@@ -3,11 +3,12 @@ detectors, records new signals, and launches the jobs ops.yaml attaches to them,
 
 import json
 import time
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
 from ops_pipeline.core.signals import InsightSignal, reaches
-from ops_pipeline.defs.insights.jobs import REACTION_JOBS
+from ops_pipeline.defs.insights.jobs import ReactionJob
 from ops_pipeline.defs.insights.probe import ProbeStep, probe
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
@@ -15,15 +16,18 @@ from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.settings import DetectorSettings, InsightsSettings
 
 
-def reaction_requests(detector: DetectorSettings, signals: list[InsightSignal]) -> list[dg.RunRequest]:
-    """One run per (signal, reaction); the run key is the signal's natural key, so it never launches twice."""
+def reaction_requests(
+    detector: DetectorSettings, signals: list[InsightSignal], jobs: Mapping[str, ReactionJob]
+) -> list[dg.RunRequest]:
+    """One run per (signal, reaction); the run key is the signal's natural key, so it never launches twice. The
+    signal goes to the op of each reaction job that takes it."""
     return [
         dg.RunRequest(
             job_name=reaction.job,
             run_key=f"{reaction.job}:{signal.natural_key}",
             run_config={
                 "ops": {
-                    "diagnose": {
+                    jobs[reaction.job].signal_op: {
                         "config": {
                             "detector": signal.detector,
                             "series_key": signal.series_key,
@@ -40,25 +44,26 @@ def reaction_requests(detector: DetectorSettings, signals: list[InsightSignal]) 
     ]
 
 
-def build_anomaly_probe_sensor(insights: InsightsSettings) -> dg.SensorDefinition:
+def build_anomaly_probe_sensor(
+    detectors: Sequence[DetectorSettings], insights: InsightsSettings, jobs: Mapping[str, ReactionJob]
+) -> dg.SensorDefinition:
     @dg.sensor(
         name="anomaly_probe",
         minimum_interval_seconds=insights.probe_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING if insights.probe_running else dg.DefaultSensorStatus.STOPPED,
-        jobs=[job for job, _ in REACTION_JOBS.values()],
+        jobs=[reaction.job for reaction in jobs.values()],
         description="Streams new metric points through the detectors and reacts to new signals.",
     )
     def anomaly_probe(
         context: dg.SensorEvaluationContext, ops_store: OpsStoreResource, metrics: MetricsResource
     ) -> dg.SensorResult | dg.SkipReason:
-        settings = metrics.settings()
-        if not settings.detectors:
+        if not detectors:
             return dg.SkipReason("no detectors configured in ops.yaml")
         cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
         engine, now = ops_store.engine(), int(time.time())
         steps: list[ProbeStep] = []
         requests: list[dg.RunRequest] = []
-        for detector in settings.detectors:
+        for detector in detectors:
             try:
                 step = probe(
                     engine,
@@ -66,14 +71,14 @@ def build_anomaly_probe_sensor(insights: InsightsSettings) -> dg.SensorDefinitio
                     metrics.source(detector.source, engine),
                     cursor.get(detector.name),
                     now,
-                    settings.insights.max_points_per_tick,
+                    insights.max_points_per_tick,
                 )
             except MetricsError as error:
                 context.log.warning(f"detector {detector.name}: {error}")
                 continue
             cursor[detector.name] = step.end
             steps.append(step)
-            requests.extend(reaction_requests(detector, step.new_signals))
+            requests.extend(reaction_requests(detector, step.new_signals, jobs))
         new_signals = sum(len(s.new_signals) for s in steps)
         points = sum(s.points for s in steps)
         if not new_signals:

@@ -8,11 +8,12 @@ import dagster as dg
 import sqlalchemy as sa
 
 from ops_pipeline.defs.run_history.ingest import ingest_dagster_runs
+from ops_pipeline.markdown import table
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.store import runs as run_store
 
 
-@dg.asset(group_name="insights", kinds={"history"})
+@dg.asset(group_name="insights", kinds={"dagster"})
 def run_history(context: dg.AssetExecutionContext, ops_store: OpsStoreResource) -> dg.MaterializeResult:
     """Every run of every workflow: this instance's Dagster runs and the runs external workflows report."""
     engine = ops_store.engine()
@@ -41,14 +42,14 @@ def history_metadata(engine: sa.Engine, ingested: int) -> dict[str, Any]:
 
 def _slowest_markdown(stats: Sequence[run_store.WorkflowStats], top: int = 10) -> str:
     timed = sorted((s for s in stats if s.mean_duration_ms is not None), key=lambda s: -(s.mean_duration_ms or 0))
-    rows = [
-        f"| {s.workflow} | {s.runs} | {(s.mean_duration_ms or 0) / 1000:.2f} | {(s.max_duration_ms or 0) / 1000:.2f} |"
+    rows = (
+        (s.workflow, s.runs, f"{(s.mean_duration_ms or 0) / 1000:.2f}", f"{(s.max_duration_ms or 0) / 1000:.2f}")
         for s in timed[:top]
-    ]
-    return "\n".join(["| workflow | runs | mean s | max s |", "|---|---|---|---|", *rows]) if rows else "No runs yet."
+    )
+    return table(["workflow", "runs", "mean s", "max s"], rows, empty="No runs yet.")
 
 
 def _failing_markdown(stats: Sequence[run_store.WorkflowStats], top: int = 10) -> str:
     failing = sorted((s for s in stats if s.failures), key=lambda s: (-s.failure_rate, s.workflow))
-    rows = [f"| {s.workflow} | {s.failures} / {s.runs} | {s.failure_rate:.1%} |" for s in failing[:top]]
-    return "\n".join(["| workflow | failed | rate |", "|---|---|---|", *rows]) if rows else "No failures."
+    rows = ((s.workflow, f"{s.failures} / {s.runs}", f"{s.failure_rate:.1%}") for s in failing[:top])
+    return table(["workflow", "failed", "rate"], rows, empty="No failures.")
