@@ -1,0 +1,1 @@
+"""Pure logic of plan executions: states, approvals, idempotency, timeouts, retries, RBAC, masking."""
