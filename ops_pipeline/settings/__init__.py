@@ -13,6 +13,7 @@ from ops_pipeline.settings.insights import ConfirmSettings, DetectorSettings, In
 from ops_pipeline.settings.loader import DEFAULT_CONFIG_FILE, config_path, load_settings, parse_settings
 from ops_pipeline.settings.metrics import MetricsSettings, PrometheusSettings, RecordedMetricsSettings
 from ops_pipeline.settings.ops import OpsSettings
+from ops_pipeline.settings.plans import PlansSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
 from ops_pipeline.settings.sources import (
     SOURCE_TYPES,
@@ -51,6 +52,7 @@ __all__ = [
     "MySQLSource",
     "OpsSettings",
     "PatternSet",
+    "PlansSettings",
     "PostgresSource",
     "PrometheusSettings",
     "ReactionSettings",

@@ -123,6 +123,7 @@ def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
     catalog = settings.catalog
     if catalog.state_dir:
         catalog = catalog.model_copy(update={"state_dir": anchored(catalog.state_dir)})
+    plans = settings.plans.model_copy(update={"folders": [anchored(f) for f in settings.plans.folders]})
     products = settings.data_products
     if products.output_dir:
         products = products.model_copy(update={"output_dir": anchored(products.output_dir)})
@@ -133,5 +134,6 @@ def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
             "insights": insights,
             "catalog": catalog,
             "data_products": products,
+            "plans": plans,
         }
     )

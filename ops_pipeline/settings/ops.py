@@ -15,6 +15,7 @@ from ops_pipeline.settings.catalog import CatalogSettings
 from ops_pipeline.settings.data_products import DataProductSettings
 from ops_pipeline.settings.insights import DetectorSettings, InsightsSettings
 from ops_pipeline.settings.metrics import MetricsSettings
+from ops_pipeline.settings.plans import PlansSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
 from ops_pipeline.settings.sources import SourceConfig
 
@@ -29,6 +30,7 @@ class OpsSettings(StrictModel):
     insights: InsightsSettings = InsightsSettings()
     backfills: dict[str, BackfillSettings] = {}
     data_products: DataProductSettings = DataProductSettings()
+    plans: PlansSettings = PlansSettings()
 
     @model_validator(mode="after")
     def _detectors_have_sources(self) -> OpsSettings:

@@ -1,18 +1,12 @@
-"""The ops store's tables (SQLAlchemy Core). Migrations under store/migrations keep databases in step."""
+"""The ops store's tables for the catalog, the run history, insights, backfills and data products (SQLAlchemy
+Core); execution plans have theirs in `execution_tables`. Migrations under store/migrations keep databases in
+step with `metadata`, which holds them all."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-    }
-)
+from ops_pipeline.store.metadata import metadata
 
 catalog_snapshots = sa.Table(
     "catalog_snapshots",

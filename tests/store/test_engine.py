@@ -14,7 +14,7 @@ from ops_pipeline.store.engine import (
     normalize_url,
     open_store,
 )
-from ops_pipeline.store.tables import metadata
+from ops_pipeline.store.metadata import all_tables
 
 
 def test_open_store_creates_every_table_at_head(store_url: str) -> None:
@@ -66,4 +66,4 @@ def test_unreachable_store_is_a_clear_error(closed_port: int) -> None:
 def test_migrations_build_exactly_the_tables_the_code_declares(store_url: str) -> None:
     with open_store(store_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert compare_metadata(context, metadata) == []
+        assert compare_metadata(context, all_tables()) == []

@@ -121,6 +121,15 @@ def _assert_problems(plan: PlanSpec) -> Iterator[Problem]:
             )
 
 
+def _replan_problems(plan: PlanSpec) -> Iterator[Problem]:
+    forward = {step.id for step in plan.steps}
+    for index, skipped in enumerate(plan.skipped_steps):
+        if skipped not in forward:
+            yield f"skipped_steps[{index}]", f"{skipped!r} is not a step of this plan"
+    if plan.retry_from is not None and plan.retry_from not in forward:
+        yield "retry_from", f"{plan.retry_from!r} is not a step of this plan"
+
+
 def plan_problems(plan: PlanSpec) -> list[Problem]:
     """Every cross-reference problem of `plan`, as (key path, reason)."""
     graph_problems = [*_id_problems(plan)] or [*_dependency_problems(plan)]
@@ -128,4 +137,10 @@ def plan_problems(plan: PlanSpec) -> list[Problem]:
         graph_problems.extend(_cycle_problems(plan))
     if not graph_problems:
         graph_problems.extend(_assert_problems(plan))
-    return [*graph_problems, *_rollback_problems(plan), *_target_problems(plan), *_template_problems(plan)]
+    return [
+        *graph_problems,
+        *_rollback_problems(plan),
+        *_target_problems(plan),
+        *_template_problems(plan),
+        *_replan_problems(plan),
+    ]

@@ -150,6 +150,9 @@ class PlanSpec(PlanModel):
     parameters: dict[Identifier, ParameterSpec] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1)
     rollback_steps: list[Step] = Field(default_factory=list)
+    # Set by replans (core/control_loop/patch.py): steps kept in the graph but not run, and where a rerun starts.
+    skipped_steps: list[Identifier] = Field(default_factory=list)
+    retry_from: Identifier | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -5,12 +5,12 @@ from __future__ import annotations
 from alembic import context
 
 from ops_pipeline.store.engine import VERSION_TABLE
-from ops_pipeline.store.tables import metadata
+from ops_pipeline.store.metadata import all_tables
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=all_tables(),
     version_table=VERSION_TABLE,
     render_as_batch=connection.dialect.name == "sqlite",
 )

@@ -1,0 +1,41 @@
+"""`plans:` where execution plans are read from, how long approvals and idempotency keys last, and where the
+approvals sensor reaches the webserver's GraphQL API to resume step-by-step (level 3) executions."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from ops_pipeline.settings.base import Duration, StrictModel
+
+DEFAULT_GRAPHQL_URL = "http://127.0.0.1:3000/graphql"
+
+
+class PlansSettings(StrictModel):
+    folders: list[str] = Field(default=[], description="folders of plan files (*.yaml), next to ops.yaml if relative")
+    idempotency_window: Duration = Field(default=86400, description="how long a submission's key refuses duplicates")
+    approval_expiry: dict[int, Duration] = Field(
+        default={}, description="seconds an approval request stays open, by level (default 1: 5m, 2: 15m, 3: 30m)"
+    )
+    launch_interval_s: int = Field(default=10, ge=5, le=3600, description="how often approved work is launched")
+    graphql_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="the webserver's GraphQL endpoint (default $OPS_GRAPHQL_URL, else " + DEFAULT_GRAPHQL_URL + ")",
+    )
+
+    @field_validator("approval_expiry")
+    @classmethod
+    def _levels(cls, expiry: dict[int, int]) -> dict[int, int]:
+        for level, seconds in expiry.items():
+            if level not in (1, 2, 3):
+                raise ValueError(f"approval levels 1, 2 and 3 expire; {level} does not")
+            if seconds < 60:
+                raise ValueError(f"level {level}: an approval window under a minute cannot be met by a person")
+        return expiry
+
+    @field_validator("idempotency_window")
+    @classmethod
+    def _window(cls, seconds: int) -> int:
+        if not 60 <= seconds <= 30 * 86400:
+            raise ValueError("between 1m and 30d")
+        return seconds
