@@ -57,7 +57,6 @@ __all__ = [
     "camel_case",
     "pascal_case",
     "simulate",
-    "simulation_markdown",
     "snake_case",
     "split_words",
 ]

@@ -10,10 +10,10 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.defs.catalog.metadata import scan_metadata, table_asset_key, table_metadata
 from ops_pipeline.defs.catalog.partitions import source_partitions
 from ops_pipeline.defs.catalog.scan import scan_source
+from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.sources.base import SourceError

@@ -8,9 +8,9 @@ import dagster as dg
 from pydantic import Field
 
 from ops_pipeline.core.resolver import simulate
-from ops_pipeline.markdown.resolver import simulation_markdown
 from ops_pipeline.defs.catalog.assets import schema_catalog
 from ops_pipeline.defs.catalog.partitions import source_partitions
+from ops_pipeline.markdown.resolver import simulation_markdown
 from ops_pipeline.resources.sources import SourceRegistry
 from ops_pipeline.settings import ConfigError
 from ops_pipeline.sources.base import SourceError
