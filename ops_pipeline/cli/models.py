@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ops_pipeline.cli.common import settings_of
-from ops_pipeline.defs.data_products.generate import catalogued_table, table_source
+from ops_pipeline.defs.data_products.generate import catalogued_table
 from ops_pipeline.sources.profile import profile_table
 from ops_pipeline.store.data_products import latest_model
 from ops_pipeline.store.engine import open_store
@@ -33,7 +33,7 @@ def models_analyze(args: argparse.Namespace) -> int:
     table = catalogued_table(open_store(), args.source, args.table)
     profile = profile_table(
         args.source,
-        table_source(settings, args.source),
+        settings.source(args.source),
         table,
         sample_rows=args.sample_rows,
         exact_count=args.exact_count,

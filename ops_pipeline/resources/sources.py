@@ -1,4 +1,4 @@
-"""The source registry as a Dagster resource: the sources declared in ops.yaml and their scanners."""
+"""The source registry as a Dagster resource: the sources declared in ops.yaml and their databases."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ops_pipeline.settings import OpsSettings, load_settings
 from ops_pipeline.sources.base import ConnectionReport
-from ops_pipeline.sources.registry import scanner_for
+from ops_pipeline.sources.registry import database_for
 
 
 @lru_cache(maxsize=8)
@@ -37,4 +37,4 @@ class SourceRegistry(dg.ConfigurableResource):
 
     def test_connection(self, name: str) -> ConnectionReport:
         config = self.settings().source(name)
-        return scanner_for(config.type).test_connection(name, config)
+        return database_for(config.type).test_connection(name, config)
