@@ -3,7 +3,7 @@
 What it measures, in one run, per server:
 
 * ours      - `scan_source(open_store(sqlite_url), "bench", config, None)`: connect, read the whole catalog with
-              the project's scanner (PostgresScanner / MySQLScanner) AND persist the snapshot (tables, drift
+              the project's database objects (PostgresDatabase / MySQLDatabase) AND persist the snapshot (tables, drift
               against the previous snapshot, status) in a SQLite-file ops store, the project default.
               Repeated on one store: the first snapshot, then rescans (which also load the previous snapshot
               and diff against it, the steady state); the median, a rescan, is the reported figure.
@@ -53,7 +53,7 @@ from servers import PG_HOST, PG_PORT, PG_USER, BenchmarkError, check_pg, pg_conn
 from ops_pipeline.core.catalog import Catalog
 from ops_pipeline.defs.catalog.scan import name_entities, scan_source
 from ops_pipeline.settings import OpsSettings, parse_settings
-from ops_pipeline.sources.registry import scanner_for
+from ops_pipeline.sources.registry import database_for
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import dispose_all, open_store
 
@@ -308,7 +308,7 @@ def time_ours(figures: Figures, settings: OpsSettings, store_url: str, n: int, s
 def time_breakdown(figures: Figures, settings: OpsSettings, store_url: str, repeat: int) -> None:
     """The two halves of ours, separately: the scanner alone, and persisting a rescan of unchanged tables."""
     config = settings.source("bench")
-    scanner = scanner_for(config.type)
+    scanner = database_for(config.type)
     catalog: Catalog | None = None
     for _ in range(repeat):
         catalog, seconds = timed(lambda: scanner.scan("bench", config))

@@ -272,6 +272,27 @@ def test_concurrent_windows_into_sqlite_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_backfill_source_of_a_type_that_cannot_be_read(tmp_path: Path) -> None:
+    document = backfill_into("postgresql")
+    document["sources"]["src"] = {"type": "kafka", "bootstrap_servers": ["broker:9092"]}
+    file, lines, _ = load_error(tmp_path, document)
+    assert lines == [
+        f"{file}: backfills.trades.source: a kafka source cannot be a backfill source (use postgresql, mysql, sqlite)"
+    ]
+
+
+def test_data_product_of_a_source_without_tables(tmp_path: Path) -> None:
+    document = {
+        "sources": {"cache": {"type": "redis"}},
+        "data_products": {"models": [{"source": "cache", "table": "db0.users"}]},
+    }
+    file, lines, _ = load_error(tmp_path, document)
+    assert lines == [
+        f"{file}: data_products.models[0].source: 'cache' is a redis source; models come from postgresql, mysql "
+        "or sqlite tables"
+    ]
+
+
 def test_bad_yaml_syntax(tmp_path: Path) -> None:
     file = tmp_path / "ops.yaml"
     file.write_text("sources:\n  wh: {type: postgresql, database: [unclosed\n")

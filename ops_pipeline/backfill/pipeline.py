@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from ops_pipeline.backfill.ddl import prepare_destination, source_types
-from ops_pipeline.backfill.endpoints import Endpoint, open_endpoint
+from ops_pipeline.backfill.ddl import prepare_destination
 from ops_pipeline.backfill.lanes import on_lanes
-from ops_pipeline.backfill.source_relation import source_relation
-from ops_pipeline.backfill.transfer import LoadResult, Transfer, load_window, pg_row_hash, read_sample
+from ops_pipeline.backfill.transfer import LoadResult, load_window, read_sample
 from ops_pipeline.core.sample_validation import SampleVerdict, referenced_values, validate_sample
 from ops_pipeline.settings import BackfillSettings, OpsSettings
+from ops_pipeline.sources.registry import sql_database_for
+from ops_pipeline.sources.sql import DirectPath, Session, Transfer
 from ops_pipeline.store.manifests import ManifestRecord, record_manifest
 
 
@@ -32,8 +32,8 @@ class Window:
 class Lane:
     """One source/destination connection pair. A session works on several windows at once, one per lane."""
 
-    src: Endpoint
-    dst: Endpoint
+    src: Session
+    dst: Session
 
 
 @dataclass
@@ -41,6 +41,7 @@ class BackfillSession:
     pipeline: str
     spec: BackfillSettings
     transfer: Transfer
+    direct: DirectPath | None  # the destination database's direct path from the source's, if it has one
     lanes: list[Lane]
 
     def validate_all(self, windows: Sequence[Window]) -> list[SampleVerdict]:
@@ -67,7 +68,7 @@ class BackfillSession:
     def load(
         self, lane: Lane, window: Window, verdict: SampleVerdict, engine: sa.Engine, run_id: str | None
     ) -> ManifestRecord:
-        result = load_window(lane.src, lane.dst, self.transfer, window.start, window.end)
+        result = load_window(lane.src, lane.dst, self.transfer, window.start, window.end, self.direct)
         record = _manifest(self.pipeline, window, result, verdict, run_id)
         with engine.begin() as conn:
             record_manifest(conn, record)
@@ -84,36 +85,43 @@ def backfill_session(settings: OpsSettings, pipeline: str, lanes: int = 1) -> It
         relation = source_relation(src, spec)
         destination = spec.destination_table or pipeline
         columns, types = prepare_destination(settings, spec, src, dst, relation, destination)
-        both_postgres = src.dialect == dst.dialect == "postgresql"
-        binary = both_postgres and source_types(src, spec, columns) == types
-        row_hash = pg_row_hash(src, types) if both_postgres else "md5"
-        transfer = Transfer(relation, columns, spec.time_column, destination, types, spec.chunk_rows, binary, row_hash)
-        yield BackfillSession(pipeline, spec, transfer, pairs)
+        transfer = Transfer(relation, spec.table, columns, spec.time_column, destination, types, spec.chunk_rows)
+        direct = dst.database.direct_path_from(src, dst, transfer)
+        yield BackfillSession(pipeline, spec, transfer, direct, pairs)
+
+
+@contextmanager
+def open_session(settings: OpsSettings, source: str, *, writable: bool = False) -> Iterator[Session]:
+    """A session on a configured relational source, opened by its database."""
+    config = settings.source(source)
+    with sql_database_for(config.type).session(source, config, writable=writable) as session:
+        yield session
+
+
+def source_relation(src: Session, spec: BackfillSettings) -> str:
+    """The FROM clause of a backfill's source: its table, or its query as a derived table."""
+    if spec.table is not None:
+        return src.qualified(spec.table)
+    return f"({spec.query}) AS backfill_source"
 
 
 def _open_lane(stack: ExitStack, settings: OpsSettings, spec: BackfillSettings) -> Lane:
     return Lane(
-        stack.enter_context(open_endpoint(spec.source, settings.source(spec.source))),
-        stack.enter_context(open_endpoint(spec.destination, settings.source(spec.destination), writable=True)),
+        stack.enter_context(open_session(settings, spec.source)),
+        stack.enter_context(open_session(settings, spec.destination, writable=True)),
     )
 
 
-def _existing(src: Endpoint, table: str, column: str, values: set[object]) -> set[object]:
+def _existing(src: Session, table: str, column: str, values: set[object]) -> set[object]:
     """Which of `values` the referenced table holds, asked 500 at a time."""
-    if not values:
-        return set()
     found: set[object] = set()
     ordered = sorted(values, key=str)
-    cursor = src.connection.cursor()
-    try:
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            marks = ", ".join(src.placeholder for _ in chunk)
-            quoted = src.quote(column)
-            cursor.execute(f"SELECT {quoted} FROM {src.qualified(table)} WHERE {quoted} IN ({marks})", chunk)
-            found.update(row[0] for row in cursor.fetchall())
-    finally:
-        cursor.close()
+    quoted = src.quote(column)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        marks = ", ".join(src.placeholder for _ in chunk)
+        rows = src.rows(f"SELECT {quoted} FROM {src.qualified(table)} WHERE {quoted} IN ({marks})", chunk)
+        found.update(row[0] for row in rows)
     return found
 
 

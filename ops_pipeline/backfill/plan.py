@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ops_pipeline.backfill.endpoints import Endpoint, open_endpoint
-from ops_pipeline.backfill.source_relation import source_relation
+from ops_pipeline.backfill.pipeline import open_session, source_relation
 from ops_pipeline.core.ingestion_plan import IngestionPlan, WindowCount, plan_ingestion
 from ops_pipeline.settings import OpsSettings
+from ops_pipeline.sources.sql import Session, WindowSize
 from ops_pipeline.store.manifests import median_rows_per_s
 
 WINDOW = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
@@ -21,7 +21,7 @@ def plan_backfill(
     """Rows per window in [start, end) read from the source, and a plan sized on measured throughput."""
     spec = settings.backfills[pipeline]
     step = WINDOW[spec.window]
-    with open_endpoint(spec.source, settings.source(spec.source)) as src:
+    with open_session(settings, spec.source) as src:
         counted = _count_per_window(src, source_relation(src, spec), spec.time_column, spec.window, start, end)
     windows = []
     moment = start
@@ -32,31 +32,11 @@ def plan_backfill(
     return plan_ingestion(pipeline, windows, measured, measured=measured is not None)
 
 
-def _bucket(endpoint: Endpoint, column: str, window: str) -> str:
-    quoted = endpoint.quote(column)
-    if endpoint.dialect == "postgresql":
-        return f"date_trunc('{'hour' if window == 'hourly' else 'day'}', {quoted})"
-    pattern = "%Y-%m-%d %H:00:00" if window == "hourly" else "%Y-%m-%d 00:00:00"
-    if endpoint.dialect == "mysql":
-        return f"DATE_FORMAT({quoted}, '{pattern.replace('%', '%%')}')"  # PyMySQL formats with %
-    return f"strftime('{pattern}', {quoted})"
-
-
 def _count_per_window(
-    src: Endpoint, relation: str, column: str, window: str, start: datetime, end: datetime
+    src: Session, relation: str, column: str, window: WindowSize, start: datetime, end: datetime
 ) -> dict[datetime, int]:
-    bucket = _bucket(src, column, window)
-    t = src.quote(column)
-    sql = (
-        f"SELECT {bucket}, count(*) FROM {relation} WHERE {t} >= {src.placeholder} AND {t} < {src.placeholder} "
-        f"GROUP BY 1"
-    )
-    cursor = src.connection.cursor()
-    try:
-        cursor.execute(sql, (src.bound(start), src.bound(end)))
-        return {_as_utc(bucket_start): int(count) for bucket_start, count in cursor.fetchall()}
-    finally:
-        cursor.close()
+    sql = src.database.window_count_sql(relation, column, window)
+    return {_as_utc(bucket_start): int(count) for bucket_start, count in src.rows(sql, src.bounds(start, end))}
 
 
 def _as_utc(value: object) -> datetime:

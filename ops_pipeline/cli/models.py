@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from ops_pipeline.cli.common import settings_of
-from ops_pipeline.defs.data_products.generate import table_source
 from ops_pipeline.sources.profile import profile_table
 from ops_pipeline.store.catalog import catalogued_table
 from ops_pipeline.store.data_products import latest_model
@@ -34,7 +33,7 @@ def models_analyze(args: argparse.Namespace) -> int:
     table = catalogued_table(open_store(), args.source, args.table)
     profile = profile_table(
         args.source,
-        table_source(settings, args.source),
+        settings.source(args.source),
         table,
         sample_rows=args.sample_rows,
         exact_count=args.exact_count,

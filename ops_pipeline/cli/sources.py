@@ -8,7 +8,7 @@ import argparse
 from ops_pipeline.cli.common import settings_of
 from ops_pipeline.core.resolver import simulate
 from ops_pipeline.markdown.resolver import simulation_markdown
-from ops_pipeline.sources.registry import scanner_for, supports_scan
+from ops_pipeline.sources.registry import database_for, supports_scan
 from ops_pipeline.store.engine import open_store
 
 
@@ -52,7 +52,7 @@ def sources_list(args: argparse.Namespace) -> int:
 
 def sources_test(args: argparse.Namespace) -> int:
     config = settings_of(args).source(args.source)
-    report = scanner_for(config.type).test_connection(args.source, config)
+    report = database_for(config.type).test_connection(args.source, config)
     print(
         f"ok: source {report.source!r} ({report.source_type}) at {report.target}: "
         f"server {report.server_version}, {report.latency_ms:.1f} ms"

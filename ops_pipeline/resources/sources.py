@@ -12,7 +12,7 @@ from pydantic import Field, TypeAdapter
 
 from ops_pipeline.settings import ConfigError, OpsSettings, SourceConfig
 from ops_pipeline.sources.base import ConnectionReport
-from ops_pipeline.sources.registry import scanner_for
+from ops_pipeline.sources.registry import database_for
 
 _SOURCE_CONFIG: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
 
@@ -48,4 +48,4 @@ class SourcesResource(dg.ConfigurableResource):
 
     def test_connection(self, name: str) -> ConnectionReport:
         config = self.config(name)
-        return scanner_for(config.type).test_connection(name, config)
+        return database_for(config.type).test_connection(name, config)

@@ -10,6 +10,11 @@ from pydantic import Field, model_validator
 
 from ops_pipeline.core.sample_validation import ValidationRule
 from ops_pipeline.settings.base import StrictModel
+from ops_pipeline.settings.sources import BackfillRole, backfill_types, spoken_list
+
+
+def _registered(role: BackfillRole) -> str:
+    return f"a registered {spoken_list(backfill_types(role))} source"
 
 
 class SampleValidation(StrictModel):
@@ -19,11 +24,11 @@ class SampleValidation(StrictModel):
 
 
 class BackfillSettings(StrictModel):
-    source: str = Field(description="a registered source (postgresql, mysql or sqlite)")
+    source: str = Field(description=_registered("source"))
     table: str | None = Field(default=None, description="schema.table or table in the source")
     query: str | None = Field(default=None, description="SELECT ... instead of a table; the window filter wraps it")
     time_column: str
-    destination: str = Field(description="a registered postgresql or sqlite source")
+    destination: str = Field(description=_registered("destination"))
     destination_table: str | None = Field(default=None, description="default: the pipeline's name")
     window: Literal["hourly", "daily"] = "daily"
     start: datetime

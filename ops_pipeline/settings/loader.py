@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ops_pipeline.settings.base import KEY_PATH_CTX, ConfigError
 from ops_pipeline.settings.ops import OpsSettings
-from ops_pipeline.settings.sources import SOURCE_TYPES, SQLiteSource
+from ops_pipeline.settings.sources import SOURCE_TYPES
 
 DEFAULT_CONFIG_FILE = "ops.yaml"
 
@@ -103,14 +103,14 @@ def load_settings(path: Path | str | None = None) -> OpsSettings:
 
 
 def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
-    """Relative file paths (SQLite sources, recorded metrics, artifacts, catalog state) mean "next to ops.yaml",
-    whatever directory Dagster runs the code from."""
+    """Relative file paths (a source's `path_fields`, such as SQLite's path; recorded metrics, artifacts, catalog
+    state, plan folders) mean "next to ops.yaml", whatever directory Dagster runs the code from."""
 
     def anchored(path: str) -> str:
         return path if Path(path).expanduser().is_absolute() else str((base / path).resolve())
 
     sources = {
-        name: source.model_copy(update={"path": anchored(source.path)}) if isinstance(source, SQLiteSource) else source
+        name: source.model_copy(update={field: anchored(getattr(source, field)) for field in source.path_fields})
         for name, source in settings.sources.items()
     }
     metrics = settings.metrics

@@ -17,7 +17,7 @@ from ops_pipeline.settings.insights import DetectorSettings, InsightsSettings
 from ops_pipeline.settings.metrics import MetricsSettings
 from ops_pipeline.settings.plans import PlansSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
-from ops_pipeline.settings.sources import SourceConfig
+from ops_pipeline.settings.sources import SourceConfig, backfill_types, source_types_where, spoken_list
 
 
 class OpsSettings(StrictModel):
@@ -51,10 +51,7 @@ class OpsSettings(StrictModel):
         for name, backfill in self.backfills.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
                 raise cross_reference_error(f"backfills.{name}", "pipeline names are letters, digits and '_'")
-            for role, allowed in (
-                ("source", ("postgresql", "mysql", "sqlite")),
-                ("destination", ("postgresql", "sqlite")),
-            ):
+            for role in ("source", "destination"):
                 source_name = getattr(backfill, role)
                 source = self.sources.get(source_name)
                 if source is None:
@@ -62,34 +59,38 @@ class OpsSettings(StrictModel):
                     raise cross_reference_error(
                         f"backfills.{name}.{role}", f"unknown source {source_name!r} (configured: {known})"
                     )
-                if source.type not in allowed:
+                if role not in source.backfill_roles:
+                    allowed = backfill_types(role)
                     raise cross_reference_error(
                         f"backfills.{name}.{role}",
                         f"a {source.type} source cannot be a backfill {role} (use {', '.join(allowed)})",
                     )
-            if (backfill.concurrent_windows or 1) > 1 and self.sources[backfill.destination].type == "sqlite":
+            destination = self.sources[backfill.destination]
+            if (backfill.concurrent_windows or 1) > 1 and destination.single_writer:
                 raise cross_reference_error(
                     f"backfills.{name}.concurrent_windows",
-                    "a sqlite destination takes one writer at a time; use 1 or leave it unset",
+                    f"a {destination.type} destination takes one writer at a time; use 1 or leave it unset",
                 )
         return self
 
     def concurrent_windows(self, pipeline: str) -> int:
-        """How many windows of `pipeline` load at once: as configured, else 2 into PostgreSQL, 1 into SQLite."""
+        """How many windows of `pipeline` load at once: as configured, else 2 (PostgreSQL), or 1 into a destination
+        that takes one writer at a time (SQLite)."""
         spec = self.backfills[pipeline]
         if spec.concurrent_windows is not None:
             return spec.concurrent_windows
-        return 2 if self.sources[spec.destination].type == "postgresql" else 1
+        return 1 if self.sources[spec.destination].single_writer else 2
 
     @model_validator(mode="after")
     def _data_products_use_scannable_sources(self) -> OpsSettings:
         for index, model in enumerate(self.data_products.models):
             source = self.sources.get(model.source)
-            if source is None or source.type not in ("postgresql", "mysql", "sqlite"):
+            if source is None or not source.has_tables:
                 reason = "is not configured" if source is None else f"is a {source.type} source"
+                relational = spoken_list(source_types_where(lambda model: model.has_tables))
                 raise cross_reference_error(
                     f"data_products.models[{index}].source",
-                    f"{model.source!r} {reason}; models come from postgresql, mysql or sqlite tables",
+                    f"{model.source!r} {reason}; models come from {relational} tables",
                 )
         return self
 

@@ -1,9 +1,15 @@
-"""`sources:` the registry of databases and services: one model per source type, secrets by reference."""
+"""`sources:` the registry of databases and services: one model per source type, secrets by reference.
+
+Each model also declares what its type can take part in (`has_tables`, `backfill_roles`, `single_writer`) and
+which of its fields are file paths, so the checks across sections and the loader need no list of type names:
+adding a source type adds its model here and its `Database` under `ops_pipeline.sources`.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -33,7 +39,15 @@ class SSLOptions(StrictModel):
     key_file: str | None = None
 
 
+BackfillRole = Literal["source", "destination"]
+
+
 class SourceBase(StrictModel):
+    has_tables: ClassVar[bool] = False  # relational tables with rows: data product models and profiles
+    backfill_roles: ClassVar[frozenset[BackfillRole]] = frozenset()
+    single_writer: ClassVar[bool] = False  # as a backfill destination it takes one writer at a time
+    path_fields: ClassVar[tuple[str, ...]] = ()  # file paths, meant relative to ops.yaml when not absolute
+
     description: str = ""
     tags: list[str] = []
     include: PatternSet = PatternSet()
@@ -59,18 +73,29 @@ class ServerSource(SourceBase):
 
 
 class PostgresSource(ServerSource):
+    has_tables = True
+    backfill_roles = frozenset({"source", "destination"})
+
     type: Literal["postgresql"]
     port: int = Field(default=5432, gt=0, lt=65536)
     database: str
 
 
 class MySQLSource(ServerSource):
+    has_tables = True
+    backfill_roles = frozenset({"source"})
+
     type: Literal["mysql"]
     port: int = Field(default=3306, gt=0, lt=65536)
     database: str
 
 
 class SQLiteSource(SourceBase):
+    has_tables = True
+    backfill_roles = frozenset({"source", "destination"})
+    single_writer = True
+    path_fields = ("path",)
+
     type: Literal["sqlite"]
     path: str
 
@@ -136,4 +161,27 @@ SourceConfig = Annotated[
     Field(discriminator="type"),
 ]
 
-SOURCE_TYPES = ("postgresql", "mysql", "sqlite", "redis", "mongodb", "kafka", "s3", "bigquery", "snowflake")
+SOURCE_MODELS: tuple[type[SourceBase], ...] = get_args(get_args(SourceConfig)[0])
+
+
+def source_type_of(model: type[SourceBase]) -> str:
+    return str(get_args(model.model_fields["type"].annotation)[0])
+
+
+def source_types_where(wanted: Callable[[type[SourceBase]], bool]) -> tuple[str, ...]:
+    """The types whose model has the wanted capability, in the order of `SourceConfig`."""
+    return tuple(source_type_of(model) for model in SOURCE_MODELS if wanted(model))
+
+
+def spoken_list(names: Sequence[str]) -> str:
+    """`a, b or c`."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def backfill_types(role: BackfillRole) -> tuple[str, ...]:
+    return source_types_where(lambda model: role in model.backfill_roles)
+
+
+SOURCE_TYPES = source_types_where(lambda _: True)

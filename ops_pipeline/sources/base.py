@@ -1,8 +1,9 @@
-"""The scanner interface every source type implements, and the errors it raises.
+"""The interface every source type implements, and the errors it raises.
 
-A scanner opens a real connection (secrets resolved only then), answers a connection test with the server
-version and latency, and scans the catalog in bulk. Failures are SourceErrors whose `kind` tells apart what a
-user must fix: the host/port, the credentials, the database name, a slow network, or an unsupported type.
+A `Database` is the one object that owns a source type: it opens a real connection (secrets resolved only
+then), answers a connection test with the server version and latency, and scans the catalog in bulk. Relational
+types go further (`sources.sql.SqlDatabase`). Failures are SourceErrors whose `kind` tells apart what a user
+must fix: the host/port, the credentials, the database name, a slow network, or an unsupported type.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ class ConnectionReport:
 ConfigT = TypeVar("ConfigT")
 
 
-class Scanner(ABC, Generic[ConfigT]):
-    """One source type. Subclasses live one per module under ops_pipeline/sources/."""
+class Database(ABC, Generic[ConfigT]):
+    """One source type, configured by `ConfigT` (its model in `settings.sources`). Stateless: the registry holds
+    one instance per type, and every call gets the source's name and configuration."""
 
     source_type: str
     supports_scan: bool = True

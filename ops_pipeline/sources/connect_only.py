@@ -14,7 +14,7 @@ from typing import Any
 
 from ops_pipeline.core.secrets import SecretError, resolve_secret
 from ops_pipeline.settings import BigQuerySource, KafkaSource, MongoSource, S3Source, SnowflakeSource
-from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, SourceError, timed
+from ops_pipeline.sources.base import ConnectionReport, Database, ErrorKind, SourceError, timed
 
 # Lower-cased fragments of client error messages, checked in order; the first match decides the kind.
 ERROR_MARKERS: tuple[tuple[str, ErrorKind], ...] = (
@@ -78,7 +78,7 @@ def _secret(ref: str | None) -> str | None:
     return resolve_secret(ref) if ref else None
 
 
-class MongoScanner(Scanner[MongoSource]):
+class MongoDatabase(Database[MongoSource]):
     source_type = "mongodb"
     supports_scan = False
 
@@ -122,7 +122,7 @@ def _mongo_tls(config: MongoSource) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v is not None}
 
 
-class KafkaScanner(Scanner[KafkaSource]):
+class KafkaDatabase(Database[KafkaSource]):
     source_type = "kafka"
     supports_scan = False
 
@@ -178,7 +178,7 @@ def _confluent_metadata(confluent_kafka: ModuleType, config: KafkaSource) -> str
     return f"unknown (cluster {metadata.cluster_id}, {len(metadata.brokers)} brokers)"
 
 
-class S3Scanner(Scanner[S3Source]):
+class S3Database(Database[S3Source]):
     source_type = "s3"
     supports_scan = False
 
@@ -208,7 +208,7 @@ class S3Scanner(Scanner[S3Source]):
         return ConnectionReport(name, self.source_type, version, latency_ms, target)
 
 
-class BigQueryScanner(Scanner[BigQuerySource]):
+class BigQueryDatabase(Database[BigQuerySource]):
     source_type = "bigquery"
     supports_scan = False
 
@@ -240,7 +240,7 @@ def _bigquery_credentials(config: BigQuerySource) -> Any:
     return service_account.Credentials.from_service_account_info(json.loads(key))
 
 
-class SnowflakeScanner(Scanner[SnowflakeSource]):
+class SnowflakeDatabase(Database[SnowflakeSource]):
     source_type = "snowflake"
     supports_scan = False
 

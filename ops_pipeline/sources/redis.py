@@ -23,7 +23,7 @@ from redis.retry import Retry
 from ops_pipeline.core.catalog import Catalog, Column, Table
 from ops_pipeline.core.secrets import SecretError, resolve_secret
 from ops_pipeline.settings import RedisSource
-from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, SourceError, timed
+from ops_pipeline.sources.base import ConnectionReport, Database, ErrorKind, SourceError, timed
 
 SCAN_BATCH = 1000
 EXAMPLES_PER_PATTERN = 20
@@ -88,7 +88,7 @@ def _siblings_key(segments: list[str], position: int) -> tuple[int, int, tuple[s
     return len(segments), position, tuple(segments[:position] + segments[position + 1 :])
 
 
-class RedisScanner(Scanner[RedisSource]):
+class RedisDatabase(Database[RedisSource]):
     source_type = "redis"
 
     def test_connection(self, name: str, config: RedisSource) -> ConnectionReport:

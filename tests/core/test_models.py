@@ -29,6 +29,14 @@ from ops_pipeline.core.models import (
     to_json_schema,
     to_pure,
 )
+from ops_pipeline.core.models.types import TypeRules
+from ops_pipeline.sources.registry import sql_database_for
+
+
+def rules(source_type: str) -> TypeRules:
+    """The type rules a database declares (core itself names no database)."""
+    return sql_database_for(source_type).type_rules
+
 
 # ------------------------------------------------------------------------------------------------ type mapping
 
@@ -147,7 +155,7 @@ TYPE_CASES: list[tuple[str, str, ModelType]] = [
 
 @pytest.mark.parametrize(("dialect", "data_type", "expected"), TYPE_CASES, ids=[f"{d}:{t}" for d, t, _ in TYPE_CASES])
 def test_map_sql_type(dialect, data_type, expected):
-    assert map_sql_type(data_type, dialect, PG_ENUMS) == expected
+    assert map_sql_type(data_type, rules(dialect), PG_ENUMS) == expected
 
 
 @pytest.mark.parametrize(
@@ -155,19 +163,20 @@ def test_map_sql_type(dialect, data_type, expected):
     [("postgresql", "tsvector"), ("postgresql", "mood"), ("mysql", "geometry"), ("sqlite", "WIDGET")],
 )
 def test_unknown_type_maps_to_string_with_a_note(dialect, data_type):
-    mapped = map_sql_type(data_type, dialect)
+    mapped = map_sql_type(data_type, rules(dialect))
     assert mapped.kind == "string"
     assert mapped.note == f"unmapped SQL type {data_type!r}; kept as a string"
 
 
 def test_pg_enum_is_only_an_enum_when_named_in_enums():
-    assert map_sql_type("order_status", "postgresql").kind == "string"
-    assert map_sql_type("order_status", "postgresql", {"order_status": ["a"]}).kind == "enum"
+    assert map_sql_type("order_status", rules("postgresql")).kind == "string"
+    assert map_sql_type("order_status", rules("postgresql"), {"order_status": ["a"]}).kind == "enum"
 
 
 def test_mysql_tinyint_1_is_boolean_only_outside_postgresql():
-    assert map_sql_type("tinyint(1)", "mysql").kind == "boolean"
-    assert map_sql_type("tinyint(1)", "postgresql") == ModelType("integer", bits=8)  # no MySQL boolean alias there
+    assert map_sql_type("tinyint(1)", rules("mysql")).kind == "boolean"
+    in_postgres = map_sql_type("tinyint(1)", rules("postgresql"))
+    assert in_postgres == ModelType("integer", bits=8)  # no MySQL boolean alias there
 
 
 def test_unknown_dialect_is_an_error():
@@ -178,7 +187,7 @@ def test_unknown_dialect_is_an_error():
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40), st.sampled_from(["postgresql", "mysql", "sqlite"]))
 def test_map_sql_type_never_raises(data_type, dialect):
-    assert isinstance(map_sql_type(data_type, dialect), ModelType)
+    assert isinstance(map_sql_type(data_type, rules(dialect)), ModelType)
 
 
 @pytest.mark.parametrize(
@@ -315,7 +324,7 @@ TRADE_SPECS = (
 
 def trades_model(specs=TRADE_SPECS) -> DataModel:
     return build_model(
-        trades_table(), dialect="postgresql", package="model::trading", constraints=specs, enums=TRADE_ENUMS
+        trades_table(), rules=rules("postgresql"), package="model::trading", constraints=specs, enums=TRADE_ENUMS
     )
 
 
@@ -510,7 +519,7 @@ def test_json_schema_with_jsonschema_when_installed():
 )
 def test_decimal_pattern_keeps_precision(dialect, data_type, good, bad):
     table = Table("s", "t", columns=(Column("v", data_type, nullable=False),))
-    schema = to_json_schema(build_model(table, dialect=dialect, package="m"))
+    schema = to_json_schema(build_model(table, rules=rules(dialect), package="m"))
     assert [v for v in good if validate(schema, {"v": v})] == []
     assert [v for v in bad if not validate(schema, {"v": v})] == []
 
@@ -528,7 +537,7 @@ def test_decimal_zero_bounds_are_patterns(spec, accepted, rejected):
     table = Table("s", "t", columns=(Column("v", "numeric(8,2)", nullable=False),))
     model = build_model(
         table,
-        dialect="postgresql",
+        rules=rules("postgresql"),
         package="m",
         constraints=[ConstraintSpec(name="r", kind="range", field="v", **spec)],
     )
@@ -598,7 +607,7 @@ ORDER_LINE_SPECS = (
 
 def order_lines_model(specs=ORDER_LINE_SPECS) -> DataModel:
     return build_model(
-        order_lines_table(), dialect="mysql", package="model::trading", constraints=specs, source="broker"
+        order_lines_table(), rules=rules("mysql"), package="model::trading", constraints=specs, source="broker"
     )
 
 
@@ -630,7 +639,7 @@ def test_pure_types_and_multiplicities():
 
 def test_time_is_strict_time():
     table = Table("s", "shifts", columns=(Column("starts", "time without time zone", nullable=False),))
-    pure = to_pure(build_model(table, dialect="postgresql", package="m"))
+    pure = to_pure(build_model(table, rules=rules("postgresql"), package="m"))
     assert "{meta::pure::profiles::doc.doc = 'sql: time without time zone'} starts: StrictTime[1];" in pure
 
 
@@ -656,13 +665,15 @@ def test_output_independent_of_constraint_spec_order():
 HASH_SEED_SCRIPT = """
 from ops_pipeline.core.catalog import Column, Table
 from ops_pipeline.core.models import ConstraintSpec, build_model, json_schema_text, to_pure
+from ops_pipeline.sources.registry import sql_database_for
 table = Table("s", "t", columns=(
     Column("id", "integer", False), Column("state", "st", True), Column("Größe", "numeric(4,1)", False),
     Column("tags", "st[]", True), Column("Order Date", "date", False), Column("order_date", "date", True),
 ))
 specs = [ConstraintSpec(name="notNull", field="state"), ConstraintSpec(name="qtyPositive", field="id"),
          ConstraintSpec(name="big", kind="range", field="Größe", min=0, max=99)]
-m = build_model(table, dialect="postgresql", package="m::x", constraints=specs, enums={"st": ["b", "a", "c"]})
+rules = sql_database_for("postgresql").type_rules
+m = build_model(table, rules=rules, package="m::x", constraints=specs, enums={"st": ["b", "a", "c"]})
 print(json_schema_text(m) + to_pure(m))
 """
 
@@ -867,7 +878,7 @@ def test_constraint_spec_validation(data, message):
 
 def test_invalid_package_is_rejected():
     with pytest.raises(ValueError, match="invalid PURE package 'model/shop'"):
-        build_model(order_lines_table(), dialect="mysql", package="model/shop")
+        build_model(order_lines_table(), rules=rules("mysql"), package="model/shop")
 
 
 # ------------------------------------------------------------------------------------------------ identifiers
@@ -888,7 +899,7 @@ def test_pure_identifier_sanitising():
             Column("!!!", "text"),
         ),
     )
-    model = build_model(table, dialect="postgresql", package="m")
+    model = build_model(table, rules=rules("postgresql"), package="m")
     assert model.name == "_2024TradeLog"
     assert [p.name for p in model.properties] == [
         "class_", "_2faEnabled", "orderDate", "orderDate2", "grosse", "true_", "tags", "column8",
@@ -912,7 +923,7 @@ def test_pure_identifier(text, expected):
 
 def test_enum_values_become_identifiers_and_keep_their_text():
     table = Table("s", "t", columns=(Column("state", "enum('in progress','in-progress','1st','','true')", False),))
-    model = build_model(table, dialect="mysql", package="m")
+    model = build_model(table, rules=rules("mysql"), package="m")
     (enum,) = model.enums
     assert enum.name == "TState"
     assert enum.identifiers == ("in_progress", "in_progress2", "_1st", "EMPTY", "true_")
@@ -928,7 +939,7 @@ def test_one_pg_enum_type_used_twice_is_one_enum_block():
         "moves",
         columns=(Column("from_status", "trade_status", False), Column("to_status", "trade_status[]", True)),
     )
-    model = build_model(table, dialect="postgresql", package="m", enums=TRADE_ENUMS)
+    model = build_model(table, rules=rules("postgresql"), package="m", enums=TRADE_ENUMS)
     assert [e.name for e in model.enums] == ["TradeStatus"]
     pure = to_pure(model)
     assert pure.count("Enum m::TradeStatus") == 1
@@ -965,10 +976,10 @@ def test_model_diff_lines():
         ),
         primary_key=("id",),
     )
-    old = build_model(old_table, dialect="postgresql", package="model::shop")
+    old = build_model(old_table, rules=rules("postgresql"), package="model::shop")
     new = build_model(
         new_table,
-        dialect="postgresql",
+        rules=rules("postgresql"),
         package="model::shop",
         constraints=[ConstraintSpec(name="qtyPositive", field="quantity")],
     )
@@ -996,7 +1007,7 @@ def test_model_diff_from_nothing_and_enum_changes():
     columns = tuple(Column(c.name, "enum('buy','sell')", c.nullable) if c.name == "side" else c for c in table.columns)
     narrower = build_model(
         Table(table.schema, table.name, columns=columns, primary_key=table.primary_key, entity_name="order_line"),
-        dialect="mysql",
+        rules=rules("mysql"),
         package="model::trading",
         constraints=ORDER_LINE_SPECS,
     )

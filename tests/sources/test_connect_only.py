@@ -4,45 +4,45 @@ from typing import Any
 import pytest
 
 from ops_pipeline.settings import BigQuerySource, KafkaSource, MongoSource, S3Source, SnowflakeSource
-from ops_pipeline.sources.base import Scanner, SourceError
+from ops_pipeline.sources.base import Database, SourceError
 from ops_pipeline.sources.connect_only import (
-    BigQueryScanner,
-    KafkaScanner,
-    MongoScanner,
-    S3Scanner,
-    SnowflakeScanner,
+    BigQueryDatabase,
+    KafkaDatabase,
+    MongoDatabase,
+    S3Database,
+    SnowflakeDatabase,
     classify,
 )
-from ops_pipeline.sources.registry import scanner_for, supports_scan
+from ops_pipeline.sources.registry import database_for, supports_scan
 
-CASES: list[tuple[Scanner[Any], Any, tuple[str, ...], str]] = [
+CASES: list[tuple[Database[Any], Any, tuple[str, ...], str]] = [
     (
-        MongoScanner(),
+        MongoDatabase(),
         MongoSource(type="mongodb", database="app", connect_timeout_s=1),
         ("pymongo",),
         "pymongo",
     ),
     (
-        KafkaScanner(),
+        KafkaDatabase(),
         KafkaSource(type="kafka", bootstrap_servers=["127.0.0.1:9092"], connect_timeout_s=1),
         ("kafka", "confluent_kafka"),
         "kafka-python",
     ),
-    (S3Scanner(), S3Source(type="s3", bucket="raw-events", connect_timeout_s=1), ("boto3",), "boto3"),
+    (S3Database(), S3Source(type="s3", bucket="raw-events", connect_timeout_s=1), ("boto3",), "boto3"),
     (
-        BigQueryScanner(),
+        BigQueryDatabase(),
         BigQuerySource(type="bigquery", project="acme", dataset="analytics", connect_timeout_s=1),
         ("google.cloud.bigquery",),
         "google-cloud-bigquery",
     ),
     (
-        SnowflakeScanner(),
+        SnowflakeDatabase(),
         SnowflakeSource(type="snowflake", account="acme-xy123", user="ops", connect_timeout_s=1),
         ("snowflake.connector",),
         "snowflake-connector-python",
     ),
 ]
-IDS = [scanner.source_type for scanner, *_ in CASES]
+IDS = [database.source_type for database, *_ in CASES]
 
 
 def importable(module: str) -> bool:
@@ -52,33 +52,33 @@ def importable(module: str) -> bool:
         return False
 
 
-@pytest.mark.parametrize(("scanner", "config", "modules", "package"), CASES, ids=IDS)
+@pytest.mark.parametrize(("database", "config", "modules", "package"), CASES, ids=IDS)
 def test_connection_without_the_client_library_names_the_package(
-    scanner: Scanner[Any], config: Any, modules: tuple[str, ...], package: str
+    database: Database[Any], config: Any, modules: tuple[str, ...], package: str
 ) -> None:
     if any(importable(module) for module in modules):
-        pytest.skip(f"a {scanner.source_type} client library is installed here")
+        pytest.skip(f"a {database.source_type} client library is installed here")
 
     with pytest.raises(SourceError) as caught:
-        scanner.test_connection("remote", config)
+        database.test_connection("remote", config)
 
     assert caught.value.kind == "client_missing"
     assert caught.value.source == "remote"
-    assert f"the {scanner.source_type} client library is not installed" in caught.value.detail
+    assert f"the {database.source_type} client library is not installed" in caught.value.detail
     assert f"pip install {package}" in caught.value.detail
 
 
-@pytest.mark.parametrize(("scanner", "config", "modules", "package"), CASES, ids=IDS)
-def test_scan_is_not_supported(scanner: Scanner[Any], config: Any, modules: tuple[str, ...], package: str) -> None:
-    assert scanner.supports_scan is False
-    assert supports_scan(scanner.source_type) is False
-    assert type(scanner_for(scanner.source_type)) is type(scanner)
+@pytest.mark.parametrize(("database", "config", "modules", "package"), CASES, ids=IDS)
+def test_scan_is_not_supported(database: Database[Any], config: Any, modules: tuple[str, ...], package: str) -> None:
+    assert database.supports_scan is False
+    assert supports_scan(database.source_type) is False
+    assert type(database_for(database.source_type)) is type(database)
 
     with pytest.raises(SourceError) as caught:
-        scanner.scan("remote", config)
+        database.scan("remote", config)
 
     assert caught.value.kind == "scan_not_supported"
-    assert caught.value.detail == f"scan not supported for {scanner.source_type}"
+    assert caught.value.detail == f"scan not supported for {database.source_type}"
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from ops_pipeline.core.catalog import Column, Table
 from ops_pipeline.settings import MySQLSource, PostgresSource, SQLiteSource
 from ops_pipeline.sources import profile as profile_module
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.mysql import MySQLScanner
-from ops_pipeline.sources.postgresql import PostgresScanner
+from ops_pipeline.sources.mysql import MySQLDatabase
+from ops_pipeline.sources.postgresql import PostgresDatabase
 from ops_pipeline.sources.profile import (
     SamplingPlan,
     TableProfile,
@@ -30,7 +30,8 @@ from ops_pipeline.sources.profile import (
     sample_query,
     sampling_clause,
 )
-from ops_pipeline.sources.sqlite import SQLiteScanner
+from ops_pipeline.sources.registry import sql_database_for
+from ops_pipeline.sources.sqlite import SQLiteDatabase
 from tests.conftest import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, PG_HOST, PG_PORT, PG_USER, mysql_connect
 
 STATUSES = {"new": 0.40, "paid": 0.25, "shipped": 0.15, "done": 0.12, "cancelled": 0.08}
@@ -116,7 +117,7 @@ def pg_backend(engine: sa.Engine, database: str) -> Backend:
             execute(f"ANALYZE {name}")
 
     config = pg_source(database)
-    return Backend("postgresql", config, create, execute, lambda: PostgresScanner().scan("src", config), "public")
+    return Backend("postgresql", config, create, execute, lambda: PostgresDatabase().scan("src", config), "public")
 
 
 def _pg_field(value: object) -> str:
@@ -154,7 +155,7 @@ def mysql_backend(database: str) -> Backend:
     config = MySQLSource(
         type="mysql", host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, connect_timeout_s=3
     )
-    return Backend("mysql", config, create, execute, lambda: MySQLScanner().scan("src", config), database)
+    return Backend("mysql", config, create, execute, lambda: MySQLDatabase().scan("src", config), database)
 
 
 SQLITE_TABLE = """
@@ -181,7 +182,7 @@ def sqlite_backend(path: Path) -> Backend:
         conn.close()
 
     config = SQLiteSource(type="sqlite", path=str(path))
-    return Backend("sqlite", config, create, execute, lambda: SQLiteScanner().scan("src", config), "main")
+    return Backend("sqlite", config, create, execute, lambda: SQLiteDatabase().scan("src", config), "main")
 
 
 @pytest.fixture(params=["postgresql", "mysql", "sqlite"])
@@ -397,7 +398,7 @@ def test_sqlite_blobs_and_undecodable_text(tmp_path: Path) -> None:
         conn.executemany("INSERT INTO odd VALUES (?, ?, CAST(? AS TEXT), ?)", rows)
     conn.close()
     config = SQLiteSource(type="sqlite", path=str(path))
-    table = SQLiteScanner().scan("src", config).table("main.odd")
+    table = SQLiteDatabase().scan("src", config).table("main.odd")
     assert table is not None
 
     columns = by_name(profile_table("src", config, table))
@@ -435,7 +436,7 @@ def test_sqlite_without_rowid_is_read_from_its_start(tmp_path: Path) -> None:
         conn.executemany("INSERT INTO kv VALUES (?, ?)", [(i, f"v{i % 3}") for i in range(50)])
     conn.close()
     config = SQLiteSource(type="sqlite", path=str(path))
-    table = SQLiteScanner().scan("src", config).table("main.kv")
+    table = SQLiteDatabase().scan("src", config).table("main.kv")
     assert table is not None
 
     profile = profile_table("src", config, table, sample_rows=20)
@@ -456,8 +457,9 @@ def test_arguments_are_checked() -> None:
 @pytest.mark.parametrize("rows", [0, 5_000, 5_001, 50_000, 10**12])
 @pytest.mark.parametrize("row_level", [False, True])
 def test_sampling_never_sorts_by_a_random_key(dialect: Any, rows: int, row_level: bool) -> None:
-    plan = sampling_clause(dialect, rows=rows, sample_rows=5_000, seed=42, row_level=row_level)
-    sql = sample_query(dialect, Table("s", "t"), plan)
+    database = sql_database_for(dialect)
+    plan = sampling_clause(database, rows=rows, sample_rows=5_000, seed=42, row_level=row_level)
+    sql = sample_query(database, Table("s", "t"), plan)
 
     assert "ORDER BY" not in sql.upper() and "RANDOM()" not in sql.upper() and "RAND()" not in sql.upper()
     assert sql.endswith("LIMIT 5000" if rows <= 5_000 else "LIMIT 10000")
@@ -470,26 +472,27 @@ def test_sampling_never_sorts_by_a_random_key(dialect: Any, rows: int, row_level
 
 def test_sampling_clauses_per_dialect() -> None:
     def clause(dialect: Any, **options: Any) -> str:
-        return sampling_clause(dialect, rows=50_000, sample_rows=5_000, seed=42, **options).clause
+        return sampling_clause(sql_database_for(dialect), rows=50_000, sample_rows=5_000, seed=42, **options).clause
 
     assert clause("postgresql") == "TABLESAMPLE SYSTEM (10) REPEATABLE (42)"
     assert clause("postgresql", row_level=True) == "TABLESAMPLE BERNOULLI (10) REPEATABLE (42)"
     assert clause("mysql") == "WHERE RAND(42) < 0.1"
     assert clause("sqlite").endswith("% 10 = 0") and "rowid" in clause("sqlite")
     assert clause("postgresql", samplable=False) == ""
-    tiny = sampling_clause("postgresql", rows=10**15, sample_rows=10, seed=1)
+    tiny = sampling_clause(sql_database_for("postgresql"), rows=10**15, sample_rows=10, seed=1)
     assert tiny.clause == "TABLESAMPLE SYSTEM (0.000001) REPEATABLE (1)"
-    assert sample_query("mysql", Table("db", "t`x"), SamplingPlan("WHERE RAND(1) < 0.5", "", 10)) == (
+    assert sample_query(sql_database_for("mysql"), Table("db", "t`x"), SamplingPlan("WHERE RAND(1) < 0.5", "", 10)) == (
         "SELECT * FROM `db`.`t``x` WHERE RAND(1) < 0.5 LIMIT 10"
     )
-    assert sample_query("postgresql", Table("s", 'a"b'), SamplingPlan("", "", 3)) == 'SELECT * FROM "s"."a""b" LIMIT 3'
+    pg = sql_database_for("postgresql")
+    assert sample_query(pg, Table("s", 'a"b'), SamplingPlan("", "", 3)) == 'SELECT * FROM "s"."a""b" LIMIT 3'
 
 
 def test_sqlite_rowid_sample_does_not_alias_with_periodic_data(tmp_path: Path) -> None:
     with sqlite3.connect(":memory:") as conn:
         conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, period5 INTEGER)")
         conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i % 5) for i in range(1, 20_001)])
-        plan = sampling_clause("sqlite", rows=20_000, sample_rows=2_000, seed=42)
+        plan = sampling_clause(sql_database_for("sqlite"), rows=20_000, sample_rows=2_000, seed=42)
         counts = dict(conn.execute(f"SELECT period5, count(*) FROM t {plan.clause} GROUP BY 1").fetchall())
     conn.close()
 

@@ -13,7 +13,7 @@ import redis
 from ops_pipeline.core.catalog import Column
 from ops_pipeline.settings import PatternSet, RedisSource
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.redis import RedisScanner, collapse_variable_segments, key_pattern
+from ops_pipeline.sources.redis import RedisDatabase, collapse_variable_segments, key_pattern
 from tests.conftest import REDIS_HOST, REDIS_PORT
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -128,7 +128,7 @@ def test_keys_named_by_user_names_group_into_one_pattern(redis_db: int, client: 
     pipe.set("status:open", 1)
     pipe.execute()
 
-    catalog = RedisScanner().scan("cache", source(redis_db))
+    catalog = RedisDatabase().scan("cache", source(redis_db))
 
     assert [(t.name, t.row_count, t.row_count_exact) for t in catalog.tables] == [
         ("status:open", 1, True),
@@ -142,7 +142,7 @@ def test_keys_named_by_user_names_group_into_one_pattern(redis_db: int, client: 
 
 
 def test_scan_of_every_key_groups_patterns_with_exact_counts(redis_db: int, shop_keys: None) -> None:
-    catalog = RedisScanner().scan("cache", source(redis_db))
+    catalog = RedisDatabase().scan("cache", source(redis_db))
     schema = f"db{redis_db}"
 
     assert catalog.source_type == "redis"
@@ -208,7 +208,7 @@ def sampled_keys(comment: str | None) -> int:
 
 def test_a_partial_sample_estimates_counts_from_the_keyspace_size(redis_db: int, many_keys: tuple[int, int]) -> None:
     items, orders = many_keys
-    catalog = RedisScanner().scan("cache", source(redis_db, sample_size=600))
+    catalog = RedisDatabase().scan("cache", source(redis_db, sample_size=600))
 
     assert [t.name for t in catalog.tables] == ["item:*", "order:*:summary"]
     assert sum(sampled_keys(t.comment) for t in catalog.tables) == 600
@@ -223,7 +223,7 @@ def test_a_partial_sample_under_a_match_pattern_estimates_the_matching_keys(
     redis_db: int, many_keys: tuple[int, int]
 ) -> None:
     _, orders = many_keys
-    catalog = RedisScanner().scan("cache", source(redis_db, sample_size=300, match="order:*"))
+    catalog = RedisDatabase().scan("cache", source(redis_db, sample_size=300, match="order:*"))
 
     assert [t.name for t in catalog.tables] == ["order:*:summary"]
     (order,) = catalog.tables
@@ -235,7 +235,7 @@ def test_a_partial_sample_under_a_match_pattern_estimates_the_matching_keys(
 
 def test_exact_row_counts_visit_every_key(redis_db: int, many_keys: tuple[int, int]) -> None:
     items, orders = many_keys
-    catalog = RedisScanner().scan("cache", source(redis_db, sample_size=100), exact_row_counts=True)
+    catalog = RedisDatabase().scan("cache", source(redis_db, sample_size=100), exact_row_counts=True)
 
     assert [(t.name, t.row_count, t.row_count_exact) for t in catalog.tables] == [
         ("item:*", items, True),
@@ -247,21 +247,21 @@ def test_include_then_exclude_filters_patterns(redis_db: int, shop_keys: None) -
     config = source(
         redis_db, include=PatternSet(tables=["^(user|session|cart):"]), exclude=PatternSet(tables=["^session:"])
     )
-    catalog = RedisScanner().scan("cache", config)
+    catalog = RedisDatabase().scan("cache", config)
 
     assert [t.name for t in catalog.tables] == ["cart:*", "cart:* (list)", "user:*:profile"]
 
 
 def test_schema_filter_applies_to_the_db_name(redis_db: int, shop_keys: None) -> None:
-    scanner = RedisScanner()
+    database = RedisDatabase()
     excluded = source(redis_db, exclude=PatternSet(schemas=[f"^db{redis_db}$"]))
-    assert scanner.scan("cache", excluded).tables == ()
-    assert scanner.scan("cache", source(redis_db, include=PatternSet(schemas=["^db0$"]))).tables == ()
-    assert len(scanner.scan("cache", source(redis_db, include=PatternSet(schemas=["^db"]))).tables) == 11
+    assert database.scan("cache", excluded).tables == ()
+    assert database.scan("cache", source(redis_db, include=PatternSet(schemas=["^db0$"]))).tables == ()
+    assert len(database.scan("cache", source(redis_db, include=PatternSet(schemas=["^db"]))).tables) == 11
 
 
 def test_connection_reports_version_latency_and_target(redis_db: int) -> None:
-    report = RedisScanner().test_connection("cache", source(redis_db))
+    report = RedisDatabase().test_connection("cache", source(redis_db))
 
     assert report.source_type == "redis"
     assert report.server_version[0].isdigit()
@@ -271,7 +271,7 @@ def test_connection_reports_version_latency_and_target(redis_db: int) -> None:
 
 def test_closed_port_is_unreachable(closed_port: int) -> None:
     with pytest.raises(SourceError) as caught:
-        RedisScanner().test_connection("cache", source(0, host="127.0.0.1", port=closed_port))
+        RedisDatabase().test_connection("cache", source(0, host="127.0.0.1", port=closed_port))
 
     assert caught.value.kind == "unreachable"
     assert f"127.0.0.1:{closed_port}" in caught.value.detail
@@ -280,7 +280,7 @@ def test_closed_port_is_unreachable(closed_port: int) -> None:
 def test_a_server_that_never_answers_times_out(silent_server: int) -> None:
     started = time.perf_counter()
     with pytest.raises(SourceError) as caught:
-        RedisScanner().scan("cache", source(0, host="127.0.0.1", port=silent_server, connect_timeout_s=1))
+        RedisDatabase().scan("cache", source(0, host="127.0.0.1", port=silent_server, connect_timeout_s=1))
 
     assert caught.value.kind == "timeout"
     assert time.perf_counter() - started < 5
@@ -288,7 +288,7 @@ def test_a_server_that_never_answers_times_out(silent_server: int) -> None:
 
 def test_a_db_index_beyond_the_configured_databases_is_unknown(redis_db: int) -> None:
     with pytest.raises(SourceError) as caught:
-        RedisScanner().test_connection("cache", source(99))
+        RedisDatabase().test_connection("cache", source(99))
 
     assert caught.value.kind == "unknown_database"
     assert "db 99" in caught.value.detail
@@ -347,19 +347,19 @@ def test_wrong_password_fails_auth_without_revealing_it(password_server: int, mo
     config = source(0, host="127.0.0.1", port=password_server, password="env:OPS_T_REDIS_PASSWORD")
 
     with pytest.raises(SourceError) as caught:
-        RedisScanner().test_connection("cache", config)
+        RedisDatabase().test_connection("cache", config)
 
     assert caught.value.kind == "auth_failed"
     assert "not-the-password" not in str(caught.value)
 
     monkeypatch.setenv("OPS_T_REDIS_PASSWORD", "right")
-    report = RedisScanner().test_connection("cache", config)
+    report = RedisDatabase().test_connection("cache", config)
     assert report.server_version[0].isdigit()
 
 
 def test_no_password_where_one_is_required_fails_auth(password_server: int) -> None:
     with pytest.raises(SourceError) as caught:
-        RedisScanner().test_connection("cache", source(0, host="127.0.0.1", port=password_server))
+        RedisDatabase().test_connection("cache", source(0, host="127.0.0.1", port=password_server))
 
     assert caught.value.kind == "auth_failed"
     assert "none is configured" in caught.value.detail

@@ -10,7 +10,7 @@ Both outputs are deterministic: the same table, options and constraint specs (in
 same bytes.
 
 Modules
-    `types`: SQL type spellings -> `ModelType` (`map_sql_type`, `describe_type`);
+    `types`: SQL type spellings -> `ModelType` (`TypeRules`, `map_sql_type`, `describe_type`);
     `naming`: PURE identifiers (`pure_identifier`);
     `model`: `Property`, `EnumType`, `Constraint`, `DataModel`;
     `constraint_spec`: `ConstraintSpec`, a constraint as ops.yaml requests it;
@@ -36,20 +36,19 @@ from ops_pipeline.core.models.json_schema import JSON_SCHEMA_DIALECT, json_schem
 from ops_pipeline.core.models.model import Constraint, DataModel, EnumType, Property
 from ops_pipeline.core.models.naming import pure_identifier
 from ops_pipeline.core.models.pure import pure_type, to_pure
-from ops_pipeline.core.models.types import DIALECTS, Dialect, ModelType, describe_type, map_sql_type
+from ops_pipeline.core.models.types import ModelType, TypeRules, describe_type, map_sql_type
 
 __all__ = [
-    "DIALECTS",
     "JSON_SCHEMA_DIALECT",
     "PREDEFINED_CONSTRAINTS",
     "TICKER_PATTERN",
     "Constraint",
     "ConstraintSpec",
     "DataModel",
-    "Dialect",
     "EnumType",
     "ModelType",
     "Property",
+    "TypeRules",
     "build_model",
     "describe_type",
     "json_schema_text",

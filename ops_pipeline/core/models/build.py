@@ -8,7 +8,7 @@ from ops_pipeline.core.catalog import Table
 from ops_pipeline.core.models.constraints import ConstraintSpec, from_spec, merge_constraints, not_null
 from ops_pipeline.core.models.model import DataModel, DraftModel, EnumType, Property
 from ops_pipeline.core.models.naming import check_package, enum_value_identifier, pure_identifier, unique_name
-from ops_pipeline.core.models.types import NO_ENUMS, Dialect, ModelType, map_sql_type
+from ops_pipeline.core.models.types import NO_ENUMS, ModelType, TypeRules, map_sql_type
 
 
 def _enum_of(model_type: ModelType) -> ModelType | None:
@@ -22,13 +22,14 @@ def _enum_of(model_type: ModelType) -> ModelType | None:
 def build_model(
     table: Table,
     *,
-    dialect: Dialect,
+    rules: TypeRules,
     package: str,
     constraints: Sequence[ConstraintSpec] = (),
     enums: Mapping[str, Sequence[str]] = NO_ENUMS,
     source: str = "",
 ) -> DataModel:
-    """The model of ``table``: properties from its columns, enums, and the merged constraints.
+    """The model of ``table``: properties from its columns (their types read with the source database's
+    ``rules``), enums, and the merged constraints.
 
     Raises ValueError for an invalid package, or a constraint spec that names an unknown field or does not
     fit the field's type (the message names the constraint and the field).
@@ -43,7 +44,7 @@ def build_model(
             Property(
                 name=name,
                 column=column.name,
-                type=map_sql_type(column.data_type, dialect, enums),
+                type=map_sql_type(column.data_type, rules, enums),
                 required=not column.nullable,
                 description=column.comment or None,
                 sql_type=column.data_type,
@@ -86,5 +87,5 @@ def build_model(
         constraints=merge_constraints(candidates, properties),
         enums=tuple(enum_types.values()),
         description=table.comment or None,
-        dialect=dialect,
+        dialect=rules.label,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ops_pipeline.core.models.types import Dialect, ModelType
+from ops_pipeline.core.models.types import ModelType
 
 Origin = Literal["predefined", "config", "model"]
 
@@ -62,7 +62,7 @@ class DataModel:
     constraints: tuple[Constraint, ...]
     enums: tuple[EnumType, ...] = ()
     description: str | None = None
-    dialect: Dialect = "postgresql"
+    dialect: str = ""  # the source database's label (`TypeRules.label`), shown in generated headers
 
     @property
     def path(self) -> str:

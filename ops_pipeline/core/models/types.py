@@ -4,12 +4,16 @@
 MySQL ``COLUMN_TYPE``, SQLite declared types), into a `ModelType`. Precision is kept: ``numeric(12,2)``
 is ``decimal`` with precision 12 and scale 2 (never a float), ``varchar(120)`` keeps its length,
 timestamps keep their time zone flag and fractional-second digits, integers their width and sign.
-MySQL ``tinyint(1)`` (how MySQL reports ``BOOLEAN``) and ``bit(1)`` are booleans; PostgreSQL user enum
-types are recognised by name from the ``enums`` mapping; MySQL ``enum(...)`` is read inline and
-``set(...)`` becomes an array of an enum. A type nobody knows maps to ``string`` with a ``note``; the
-mapping never raises for a type spelling. SQLite does not enforce declared types: lengths and precision
-are kept as the declaration's intent, ``INTEGER``/``INT``/``BIGINT`` are 64-bit and unrecognised
-declarations fall back to SQLite's affinity rules.
+PostgreSQL user enum types are recognised by name from the ``enums`` mapping; MySQL ``enum(...)`` is read
+inline and ``set(...)`` becomes an array of an enum. A type nobody knows maps to ``string`` with a ``note``;
+the mapping never raises for a type spelling.
+
+Where databases read one spelling differently, the database says how through its `TypeRules` (declared by
+each database under ``ops_pipeline.sources``; this module names none): whether ``tinyint(1)`` and ``bit(1)``
+are booleans (MySQL reports ``BOOLEAN`` so), how wide ``INTEGER`` and ``REAL`` are, whether ``unsigned``
+means anything, the fractional-second digits of a bare ``timestamp``, and whether an unknown declaration falls
+back to affinity rules (SQLite does not enforce declared types: lengths and precision are kept as the
+declaration's intent and unrecognised declarations follow https://sqlite.org/datatype3.html, 3.1).
 """
 
 from __future__ import annotations
@@ -18,12 +22,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 from ops_pipeline.core.sql_types import normalize_type
-
-Dialect = Literal["postgresql", "mysql", "sqlite"]
-DIALECTS: Final[tuple[str, ...]] = get_args(Dialect)
 
 TypeKind = Literal[
     "integer",
@@ -65,6 +66,33 @@ class ModelType:
     unsigned: bool = False
     name: str | None = None
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class TypeRules:
+    """How one database reads the type spellings that databases disagree on.
+
+    ``label`` names the database in generated models' headers. ``tinyint1_is_boolean``: ``tinyint(1)`` is a
+    boolean (how MySQL reports ``BOOLEAN``). ``integer_bits`` is the width of ``integer`` (``int``, ``int4``),
+    ``real_bits`` the width of ``real`` (``float4``, a bare MySQL ``float``). ``unsigned``: the word makes a
+    type unsigned (SQLite ignores it).
+    ``default_fraction_digits`` is the fractional-second precision of a ``timestamp``/``time`` spelled without
+    one (None: unknown). ``bit_string``: ``bit(n)`` is a string of n 0/1 characters; otherwise ``bit(1)`` is
+    a boolean and ``bit(n)`` an n-bit unsigned integer. ``affinity``: declared types are affinities, so an
+    unknown declaration falls back to the affinity rules. ``untyped_note``: a column without a declared type
+    holds any value, as this note says (None: such a column is unmapped).
+    """
+
+    label: str
+    tinyint1_is_boolean: bool = False
+    integer_bits: int = 32
+    real_bits: int = 32
+    unsigned: bool = True
+    default_fraction_digits: int | None = None
+    time_note: str | None = None
+    bit_string: bool = False
+    affinity: bool = False
+    untyped_note: str | None = None
 
 
 def _unmapped(data_type: str) -> ModelType:
@@ -153,11 +181,11 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def _map(data_type: str, dialect: Dialect, enums: Mapping[str, Sequence[str]]) -> ModelType:
+def _map(data_type: str, rules: TypeRules, enums: Mapping[str, Sequence[str]]) -> ModelType:
     text = data_type.strip()
     array = _ARRAY_SUFFIX_RE.search(text)
     if array and text[: array.start()].strip():
-        return ModelType("array", item=_map(text[: array.start()], dialect, enums))
+        return ModelType("array", item=_map(text[: array.start()], rules, enums))
     found = _enum_lookup(text, enums)
     if found is not None:
         return ModelType("enum", values=found[1], name=found[0])
@@ -167,27 +195,28 @@ def _map(data_type: str, dialect: Dialect, enums: Mapping[str, Sequence[str]]) -
         if inline.group(1).lower() == "set":
             return ModelType("array", item=enum, note="MySQL SET: a comma-separated list of the values in SQL")
         return enum
-    if dialect != "postgresql" and _TINYINT1_RE.match(text):
+    if rules.tinyint1_is_boolean and _TINYINT1_RE.match(text):
         return ModelType("boolean")
     if text == '"char"':
         return ModelType("string", max_length=1)
     if text.lower() == "bpchar":
         return ModelType("string")
     if not text:
-        if dialect == "sqlite":
-            return ModelType("string", note="no declared type: SQLite accepts any value")
-        return _unmapped(data_type)
+        return ModelType("string", note=rules.untyped_note) if rules.untyped_note else _unmapped(data_type)
 
     match = _CANONICAL_RE.match(normalize_type(text))
     if match is None:
         return _unmapped(data_type)
     base = match.group("base").strip()
     params = tuple(p.strip() for p in (match.group("params") or "").split(",") if p.strip())
-    unsigned = bool(match.group("unsigned")) and dialect != "sqlite"
-    first = _int(params[0]) if params else None
+    unsigned = bool(match.group("unsigned")) and rules.unsigned
+    return _map_base(base, params, unsigned, data_type, rules)
 
+
+def _map_base(base: str, params: tuple[str, ...], unsigned: bool, data_type: str, rules: TypeRules) -> ModelType:
+    first = _int(params[0]) if params else None
     if base in _INT_BITS:
-        bits = 64 if dialect == "sqlite" and base == "integer" else _INT_BITS[base]
+        bits = rules.integer_bits if base == "integer" else _INT_BITS[base]
         return ModelType("integer", bits=bits, unsigned=unsigned)
     if base == "oid":
         return ModelType("integer", bits=32, unsigned=True)
@@ -201,8 +230,7 @@ def _map(data_type: str, dialect: Dialect, enums: Mapping[str, Sequence[str]]) -
             return ModelType("decimal", unsigned=unsigned, note=f"unreadable precision in {data_type.strip()!r}")
         return ModelType("decimal", precision=precision, scale=scale, unsigned=unsigned)
     if base in ("real", "double precision"):
-        bits = 64 if dialect == "sqlite" or base == "double precision" else 32
-        return ModelType("float", bits=bits, unsigned=unsigned)
+        return ModelType("float", bits=64 if base == "double precision" else rules.real_bits, unsigned=unsigned)
     if base == "boolean":
         return ModelType("boolean")
     if base in ("char", "varchar"):
@@ -216,32 +244,34 @@ def _map(data_type: str, dialect: Dialect, enums: Mapping[str, Sequence[str]]) -
     if base == "date":
         return ModelType("date")
     if base in ("timestamp", "datetime", "timestamptz"):
-        precision = first if params else (0 if dialect == "mysql" else None)
+        precision = first if params else rules.default_fraction_digits
         return ModelType("datetime", precision=precision, timezone=base == "timestamptz")
     if base in ("time", "timetz"):
-        precision = first if params else (0 if dialect == "mysql" else None)
-        note = "MySQL TIME is a duration: -838:59:59 to 838:59:59" if dialect == "mysql" else None
-        return ModelType("time", precision=precision, timezone=base == "timetz", note=note)
+        precision = first if params else rules.default_fraction_digits
+        return ModelType("time", precision=precision, timezone=base == "timetz", note=rules.time_note)
     if base in ("json", "jsonb"):
         return ModelType("json")
     if base == "uuid":
         return ModelType("uuid")
     if base == "bit":
-        width = first if first is not None else 1
-        if dialect == "postgresql":
-            return ModelType("string", max_length=width, note="bit string of 0 and 1")
-        if width == 1:
-            return ModelType("boolean")
-        return ModelType("integer", bits=width, unsigned=True)
+        return _bit(first if first is not None else 1, rules)
     if base in _TEXT_NOTES:
         return ModelType("string", max_length=first if base == "varbit" else None, note=_TEXT_NOTES[base])
-    if dialect == "sqlite":
-        return _sqlite_affinity(base, first, data_type)
+    if rules.affinity:
+        return _affinity(base, first, data_type)
     return _unmapped(data_type)
 
 
-def _sqlite_affinity(base: str, length: int | None, data_type: str) -> ModelType:
-    """SQLite's rules for a declared type it does not know (https://sqlite.org/datatype3.html, 3.1)."""
+def _bit(width: int, rules: TypeRules) -> ModelType:
+    if rules.bit_string:
+        return ModelType("string", max_length=width, note="bit string of 0 and 1")
+    if width == 1:
+        return ModelType("boolean")
+    return ModelType("integer", bits=width, unsigned=True)
+
+
+def _affinity(base: str, length: int | None, data_type: str) -> ModelType:
+    """The affinity rules for a declared type nobody knows (https://sqlite.org/datatype3.html, 3.1)."""
     upper = base.upper()
     if "INT" in upper:
         return ModelType("integer", bits=64)
@@ -258,18 +288,19 @@ def _sqlite_affinity(base: str, length: int | None, data_type: str) -> ModelType
 
 def map_sql_type(
     data_type: str,
-    dialect: Dialect,
+    rules: TypeRules,
     enums: Mapping[str, Sequence[str]] = NO_ENUMS,
 ) -> ModelType:
-    """The `ModelType` of a column type as ``dialect`` reports it; never raises for a type spelling.
+    """The `ModelType` of a column type as the database with these `rules` reports it; never raises for a type
+    spelling.
 
     ``enums`` maps PostgreSQL enum type names (as ``format_type`` prints them, schema-qualified or not) to
     their labels in order. An unknown type maps to ``string`` with a ``note``.
     """
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    if not isinstance(rules, TypeRules):
+        raise ValueError(f"unknown dialect {rules!r}; pass the database's TypeRules (database_for(type).type_rules)")
     try:
-        return _map(data_type, dialect, enums)
+        return _map(data_type, rules, enums)
     except (ValueError, IndexError, TypeError, KeyError):
         return _unmapped(str(data_type))
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from ops_pipeline.core.catalog import Catalog
 from ops_pipeline.core.resolver import EntityResolver, ResolverSpec
 from ops_pipeline.settings import SourceConfig
-from ops_pipeline.sources.registry import scanner_for
+from ops_pipeline.sources.registry import database_for
 from ops_pipeline.store import catalog as catalog_store
 
 
@@ -32,7 +32,7 @@ def scan_source(
     )
     try:
         catalog_store.mark_scanning(engine, snapshot_id)
-        catalog = scanner_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
+        catalog = database_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
         catalog = name_entities(catalog, resolver)
         return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
     except BaseException as error:

@@ -16,14 +16,15 @@ from ops_pipeline.core.catalog import Table
 from ops_pipeline.core.models import (
     ConstraintSpec,
     DataModel,
-    Dialect,
+    TypeRules,
     build_model,
     json_schema_text,
     model_diff,
     to_pure,
 )
-from ops_pipeline.settings import ConfigError, DataProductSpec, MySQLSource, OpsSettings, PostgresSource, SQLiteSource
+from ops_pipeline.settings import ConfigError, DataProductSpec, OpsSettings
 from ops_pipeline.sources.profile import TableProfile, profile_table
+from ops_pipeline.sources.registry import sql_database_for
 from ops_pipeline.store.catalog import catalogued_table
 from ops_pipeline.store.data_products import StoredModel, latest_model, save_model
 
@@ -50,11 +51,11 @@ def models_dir(settings: OpsSettings) -> Path:
 
 def generate(settings: OpsSettings, spec: DataProductSpec, engine: sa.Engine, run_id: str | None) -> GeneratedModel:
     table = catalogued_table(engine, spec.source, spec.table)
-    source = table_source(settings, spec.source)
-    dialect = source.type
+    source = settings.source(spec.source)
+    rules = sql_database_for(source.type).type_rules
     model = build_model(
         table,
-        dialect=dialect,
+        rules=rules,
         package=settings.data_products.package,
         constraints=spec.constraints,
         source=spec.source,
@@ -63,7 +64,7 @@ def generate(settings: OpsSettings, spec: DataProductSpec, engine: sa.Engine, ru
     content_hash = hashlib.sha256((schema_text + pure_text).encode()).hexdigest()
     previous = latest_model(engine, spec.source, spec.table)
     changed = previous is None or previous.content_hash != content_hash
-    diff = model_diff(_rebuild(previous, dialect, settings.data_products.package), model) if changed else []
+    diff = model_diff(_rebuild(previous, rules, settings.data_products.package), model) if changed else []
     stored = (
         previous
         if previous and not changed
@@ -91,21 +92,14 @@ def generate(settings: OpsSettings, spec: DataProductSpec, engine: sa.Engine, ru
     return GeneratedModel(spec, model, stored, changed, diff, files, profile)
 
 
-def table_source(settings: OpsSettings, name: str) -> PostgresSource | MySQLSource | SQLiteSource:
-    source = settings.source(name)
-    if not isinstance(source, PostgresSource | MySQLSource | SQLiteSource):
-        raise ConfigError(f"source {name!r} is a {source.type} source; models come from relational tables")
-    return source
-
-
-def _rebuild(previous: StoredModel | None, dialect: Dialect, package: str) -> DataModel | None:
+def _rebuild(previous: StoredModel | None, rules: TypeRules, package: str) -> DataModel | None:
     if previous is None:
         return None
     table = Table.from_definition(json.loads(previous.table_definition))
     constraints = [ConstraintSpec.model_validate(c) for c in json.loads(previous.constraints)]
     return build_model(
         table,
-        dialect=dialect,
+        rules=rules,
         package=package,
         constraints=constraints,
         source=previous.source,

@@ -1,22 +1,18 @@
-"""PostgreSQL: a whole catalog in three pg_catalog queries (relations+columns, constraints, indexes)."""
+"""PostgreSQL's catalog in three pg_catalog queries (relations+columns, constraints, indexes), the second and
+third over a second connection while the server builds the first."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-import psycopg2
-import psycopg2.extensions
-
 from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, TableKind, UniqueConstraint
-from ops_pipeline.core.secrets import SecretError, resolve_secret
 from ops_pipeline.settings import PostgresSource
-from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, SourceError, timed
+from ops_pipeline.sources.postgresql.connection import connect
 
 SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
 
@@ -77,102 +73,20 @@ RELKINDS: dict[str, TableKind] = {
     "f": "foreign_table",
 }
 
-ERROR_MARKERS: tuple[tuple[str, ErrorKind], ...] = (
-    ("timeout expired", "timeout"),
-    ("password authentication failed", "auth_failed"),
-    ("authentication failed", "auth_failed"),
-    ("no pg_hba.conf entry", "auth_failed"),
-    ('role "', "auth_failed"),
-    ('database "', "unknown_database"),
-    ("connection refused", "unreachable"),
-    ("could not translate host name", "unreachable"),
-    ("no route to host", "unreachable"),
-    ("could not connect", "unreachable"),
-)
 
-
-def classify(message: str) -> ErrorKind:
-    lowered = message.lower()
-    return next((kind for marker, kind in ERROR_MARKERS if marker in lowered), "error")
-
-
-class PostgresScanner(Scanner[PostgresSource]):
-    source_type = "postgresql"
-
-    def test_connection(self, name: str, config: PostgresSource) -> ConnectionReport:
-        def version() -> str:
-            with connect(name, config) as conn, conn.cursor() as cursor:
-                cursor.execute("SHOW server_version")
-                return str(cursor.fetchone()[0])
-
-        server_version, latency_ms = timed(version)
-        return ConnectionReport(name, self.source_type, server_version, latency_ms, _target(config))
-
-    def scan(self, name: str, config: PostgresSource, *, exact_row_counts: bool = False) -> Catalog:
-        with connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
-            # Keys and indexes come over a second connection while the server builds the column lists.
-            keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
-            cursor.execute("SHOW server_version")
-            server_version = str(cursor.fetchone()[0])
-            cursor.execute(RELATIONS_AND_COLUMNS)
-            relations = _relations(cursor.fetchall(), config)
-            constraint_rows, index_rows = keys_and_indexes.result()
-            tables = _tables(relations, _constraints(constraint_rows, relations), _indexes(index_rows, relations))
-            if exact_row_counts:
-                tables = [_with_exact_count(cursor, t) for t in tables]
-        return Catalog(name, self.source_type, server_version, tuple(tables))
-
-
-def _target(config: PostgresSource) -> str:
-    return f"{config.host}:{config.port}/{config.database}"
-
-
-def _connection_args(config: PostgresSource) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "host": config.host,
-        "port": config.port,
-        "dbname": config.database,
-        "user": config.user,
-        # libpq rounds timeouts below 2 s up to 2 s.
-        "connect_timeout": max(1, round(config.connect_timeout_s)),
-        "sslmode": config.ssl.mode,
-        "application_name": "ops_pipeline",
-        "options": f"-c statement_timeout={round(config.query_timeout_s * 1000)}",
-    }
-    for option, path in (
-        ("sslrootcert", config.ssl.ca_file),
-        ("sslcert", config.ssl.cert_file),
-        ("sslkey", config.ssl.key_file),
-    ):
-        if path:
-            args[option] = path
-    if config.password:
-        args["password"] = resolve_secret(config.password)
-    return {k: v for k, v in args.items() if v is not None}
-
-
-@contextmanager
-def connect(name: str, config: PostgresSource, *, writable: bool = False) -> Iterator[psycopg2.extensions.connection]:
-    """A connection with errors turned into SourceErrors. Read-only and autocommit unless `writable`, where the
-    caller commits; the session runs in UTC either way."""
-    try:
-        conn = psycopg2.connect(**_connection_args(config))
-    except SecretError as error:
-        raise SourceError(name, "auth_failed", str(error)) from None
-    except psycopg2.OperationalError as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
-        raise SourceError(name, classify(reason), f"{_target(config)}: {reason}") from None
-    try:
-        conn.set_session(readonly=not writable, autocommit=not writable)
-        with conn.cursor() as cursor:
-            cursor.execute("SET TIME ZONE 'UTC'")
-        yield conn
-    except psycopg2.Error as error:
-        reason = " ".join(str(error).split())
-        kind: ErrorKind = "timeout" if "statement timeout" in reason else "error"
-        raise SourceError(name, kind, f"{_target(config)}: {reason}") from None
-    finally:
-        conn.close()
+def scan_catalog(name: str, config: PostgresSource, *, exact_row_counts: bool, quote: Callable[[str], str]) -> Catalog:
+    with connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
+        # Keys and indexes come over a second connection while the server builds the column lists.
+        keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
+        cursor.execute("SHOW server_version")
+        server_version = str(cursor.fetchone()[0])
+        cursor.execute(RELATIONS_AND_COLUMNS)
+        relations = _relations(cursor.fetchall(), config)
+        constraint_rows, index_rows = keys_and_indexes.result()
+        tables = _tables(relations, _constraints(constraint_rows, relations), _indexes(index_rows, relations))
+        if exact_row_counts:
+            tables = [_with_exact_count(cursor, t, quote) for t in tables]
+    return Catalog(name, config.type, server_version, tuple(tables))
 
 
 def _fetch_keys_and_indexes(name: str, config: PostgresSource) -> tuple[list[Any], list[Any]]:
@@ -252,12 +166,8 @@ def _indexes(rows: list[Any], relations: Relations) -> dict[tuple[str, str], lis
     return indexes
 
 
-def _with_exact_count(cursor: Any, table: Table) -> Table:
+def _with_exact_count(cursor: Any, table: Table, quote: Callable[[str], str]) -> Table:
     if table.kind == "view":
         return table
-    cursor.execute(f"SELECT count(*) FROM {_quote(table.schema)}.{_quote(table.name)}")
+    cursor.execute(f"SELECT count(*) FROM {quote(table.schema)}.{quote(table.name)}")
     return replace(table, row_count=int(cursor.fetchone()[0]), row_count_exact=True)
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

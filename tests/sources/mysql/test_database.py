@@ -7,7 +7,7 @@ import pytest
 from ops_pipeline.core.catalog import Column, ForeignKey, Index, UniqueConstraint
 from ops_pipeline.settings import MySQLSource, PatternSet
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.mysql import MySQLScanner
+from ops_pipeline.sources.mysql import MySQLDatabase
 from tests.conftest import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, mysql_connect
 
 SHOP_SCHEMA = [
@@ -110,7 +110,7 @@ def shop(mysql_database: str) -> str:
 
 
 def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
-    catalog = MySQLScanner().scan("shop", source(shop))
+    catalog = MySQLDatabase().scan("shop", source(shop))
 
     assert catalog.source == "shop"
     assert catalog.source_type == "mysql"
@@ -186,8 +186,8 @@ def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
 
 
 def test_row_counts_are_estimates_unless_exact_counts_are_asked_for(shop: str) -> None:
-    estimated = MySQLScanner().scan("shop", source(shop))
-    exact = MySQLScanner().scan("shop", source(shop), exact_row_counts=True)
+    estimated = MySQLDatabase().scan("shop", source(shop))
+    exact = MySQLDatabase().scan("shop", source(shop), exact_row_counts=True)
 
     for name, actual in (("customers", CUSTOMERS), ("orders", ORDERS), ("order_lines", LINES)):
         estimate = estimated.table(f"{shop}.{name}")
@@ -207,7 +207,7 @@ def test_row_counts_are_estimates_unless_exact_counts_are_asked_for(shop: str) -
 
 def test_include_then_exclude_filters_tables(shop: str) -> None:
     config = source(shop, include=PatternSet(tables=["^order"]), exclude=PatternSet(tables=["^order_lines$"]))
-    catalog = MySQLScanner().scan("shop", config, exact_row_counts=True)
+    catalog = MySQLDatabase().scan("shop", config, exact_row_counts=True)
 
     assert [t.name for t in catalog.tables] == ["orders"]
     orders = catalog.tables[0]
@@ -217,10 +217,10 @@ def test_include_then_exclude_filters_tables(shop: str) -> None:
 
 
 def test_schema_filter_applies_to_the_database_name(shop: str) -> None:
-    scanner = MySQLScanner()
-    assert scanner.scan("shop", source(shop, exclude=PatternSet(schemas=[f"^{shop}$"]))).tables == ()
-    assert scanner.scan("shop", source(shop, include=PatternSet(schemas=["^elsewhere$"]))).tables == ()
-    kept = scanner.scan("shop", source(shop, include=PatternSet(schemas=["^ops_test_"])))
+    database = MySQLDatabase()
+    assert database.scan("shop", source(shop, exclude=PatternSet(schemas=[f"^{shop}$"]))).tables == ()
+    assert database.scan("shop", source(shop, include=PatternSet(schemas=["^elsewhere$"]))).tables == ()
+    kept = database.scan("shop", source(shop, include=PatternSet(schemas=["^ops_test_"])))
     assert len(kept.tables) == 6
 
 
@@ -234,7 +234,7 @@ def test_five_hundred_tables_with_keys_and_indexes(mysql_database: str) -> None:
     ]
     run(mysql_database, *statements)
 
-    catalog = MySQLScanner().scan("many", source(mysql_database))
+    catalog = MySQLDatabase().scan("many", source(mysql_database))
 
     assert len(catalog.tables) == 501
     assert catalog.column_count == 1 + 500 * 4
@@ -245,7 +245,7 @@ def test_five_hundred_tables_with_keys_and_indexes(mysql_database: str) -> None:
 
 
 def test_connection_reports_version_latency_and_target(mysql_database: str) -> None:
-    report = MySQLScanner().test_connection("shop", source(mysql_database))
+    report = MySQLDatabase().test_connection("shop", source(mysql_database))
 
     assert report.source == "shop"
     assert report.source_type == "mysql"
@@ -256,7 +256,7 @@ def test_connection_reports_version_latency_and_target(mysql_database: str) -> N
 
 def test_closed_port_is_unreachable(mysql_database: str, closed_port: int) -> None:
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().test_connection("shop", source(mysql_database, host="127.0.0.1", port=closed_port))
+        MySQLDatabase().test_connection("shop", source(mysql_database, host="127.0.0.1", port=closed_port))
 
     assert caught.value.kind == "unreachable"
     assert f"127.0.0.1:{closed_port}" in str(caught.value)
@@ -264,7 +264,7 @@ def test_closed_port_is_unreachable(mysql_database: str, closed_port: int) -> No
 
 def test_unknown_database(mysql_database: str) -> None:
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().scan("shop", source(f"{mysql_database}_missing"))
+        MySQLDatabase().scan("shop", source(f"{mysql_database}_missing"))
 
     assert caught.value.kind == "unknown_database"
     assert f"{mysql_database}_missing" in caught.value.detail
@@ -274,7 +274,7 @@ def test_a_server_that_never_answers_times_out(silent_server: int) -> None:
     config = source("anything", host="127.0.0.1", port=silent_server, connect_timeout_s=1)
     started = time.perf_counter()
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().test_connection("hung", config)
+        MySQLDatabase().test_connection("hung", config)
 
     assert caught.value.kind == "timeout"
     assert time.perf_counter() - started < 5
@@ -283,7 +283,7 @@ def test_a_server_that_never_answers_times_out(silent_server: int) -> None:
 
 def test_required_tls_fails_against_a_server_without_it(mysql_database: str) -> None:
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().test_connection("shop", source(mysql_database, ssl={"mode": "require"}))
+        MySQLDatabase().test_connection("shop", source(mysql_database, ssl={"mode": "require"}))
 
     assert caught.value.kind == "error"
     assert "SSL" in caught.value.detail
@@ -309,14 +309,14 @@ def test_wrong_password_fails_auth_without_revealing_it(
     config = source(mysql_database, user=scoped_user, password="env:OPS_T_MYSQL_PASSWORD")
 
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().test_connection("shop", config)
+        MySQLDatabase().test_connection("shop", config)
 
     assert caught.value.kind == "auth_failed"
     assert scoped_user in caught.value.detail
     assert "not-the-password" not in str(caught.value)
 
     monkeypatch.setenv("OPS_T_MYSQL_PASSWORD", "right")
-    assert MySQLScanner().test_connection("shop", config).server_version[0].isdigit()
+    assert MySQLDatabase().test_connection("shop", config).server_version[0].isdigit()
 
 
 def test_a_database_the_user_may_not_use_fails_auth(
@@ -326,7 +326,7 @@ def test_a_database_the_user_may_not_use_fails_auth(
     config = source("mysql", user=scoped_user, password="env:OPS_T_MYSQL_PASSWORD")
 
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().test_connection("shop", config)
+        MySQLDatabase().test_connection("shop", config)
 
     assert caught.value.kind == "auth_failed"
     assert "mysql" in caught.value.detail
@@ -339,7 +339,7 @@ def test_an_unset_password_variable_fails_auth_naming_the_reference(
     config = source(mysql_database, password="env:OPS_T_MYSQL_UNSET")
 
     with pytest.raises(SourceError) as caught:
-        MySQLScanner().test_connection("shop", config)
+        MySQLDatabase().test_connection("shop", config)
 
     assert caught.value.kind == "auth_failed"
     assert "OPS_T_MYSQL_UNSET" in caught.value.detail
@@ -351,7 +351,7 @@ def test_query_that_runs_past_query_timeout_fails_as_timeout(shop: str) -> None:
         with blocker.cursor() as cursor:
             cursor.execute("LOCK TABLES orders WRITE")
         with pytest.raises(SourceError) as failure:
-            MySQLScanner().scan("shop", source(shop, query_timeout_s=1), exact_row_counts=True)
+            MySQLDatabase().scan("shop", source(shop, query_timeout_s=1), exact_row_counts=True)
     finally:
         blocker.close()
     assert failure.value.kind == "timeout"
@@ -360,6 +360,6 @@ def test_query_that_runs_past_query_timeout_fails_as_timeout(shop: str) -> None:
 
 def test_names_and_comments_with_control_characters_are_read_exactly(mysql_database: str) -> None:
     run(mysql_database, "CREATE TABLE odd (id INT PRIMARY KEY COMMENT 'unit\x1fsep', v TEXT COMMENT 'rec\x1esep')")
-    odd = MySQLScanner().scan("odd", source(mysql_database)).table(f"{mysql_database}.odd")
+    odd = MySQLDatabase().scan("odd", source(mysql_database)).table(f"{mysql_database}.odd")
     assert odd is not None
     assert [(c.name, c.comment) for c in odd.columns] == [("id", "unit\x1fsep"), ("v", "rec\x1esep")]

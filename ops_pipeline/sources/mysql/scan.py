@@ -1,24 +1,20 @@
-"""MySQL and MariaDB: a whole database in five information_schema queries, however many tables it has."""
+"""MySQL and MariaDB catalogs: a whole database in five information_schema queries, however many tables it has,
+three of them over a second connection while the first two run."""
 
 from __future__ import annotations
 
-import ssl
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
-import pymysql
 import pymysql.cursors
 
 from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, TableKind, UniqueConstraint
 from ops_pipeline.core.filters import ScanFilter
-from ops_pipeline.core.secrets import SecretError, resolve_secret
-from ops_pipeline.settings import MySQLSource, SSLOptions
-from ops_pipeline.sources.base import ConnectionReport, ErrorKind, Scanner, SourceError, timed
+from ops_pipeline.settings import MySQLSource
+from ops_pipeline.sources.mysql.connection import connect
 
 TABLES = """
 SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, TABLE_COMMENT
@@ -62,145 +58,24 @@ FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s AND INDEX_NAME <> 'PR
 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
 """
 
-AUTH_ERRORS = {1044, 1045, 1698}  # access denied to the database, for the user, for a unix-socket user
-UNKNOWN_DATABASE_ERRORS = {1049}
-UNREACHABLE_ERRORS = {2002, 2003, 2005, 2006, 2013}  # can't connect, unknown host, gone away, lost
+
+def scan_catalog(name: str, config: MySQLSource, *, exact_row_counts: bool, quote: Callable[[str], str]) -> Catalog:
+    with connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
+        # Keys and indexes come over a second connection while the server lists tables and columns.
+        keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
+        server_version = server_version_of(cursor)
+        tables = _read_table_list(cursor, config.database, config.scan_filter)
+        _add_columns(cursor, config.database, tables)
+        constraint_types, key_columns, index_columns = keys_and_indexes.result()
+        _add_constraints(constraint_types, key_columns, tables)
+        _add_indexes(index_columns, tables)
+        catalog = [parts.build(config.database, table) for table, parts in sorted(tables.items())]
+        if exact_row_counts:
+            catalog = [_with_exact_count(cursor, table, quote) for table in catalog]
+    return Catalog(name, config.type, server_version, tuple(catalog))
 
 
-class MySQLScanner(Scanner[MySQLSource]):
-    source_type = "mysql"
-
-    def test_connection(self, name: str, config: MySQLSource) -> ConnectionReport:
-        def connect_and_ask_version() -> str:
-            with _connect(name, config) as conn, conn.cursor() as cursor:
-                return _server_version(cursor)
-
-        server_version, latency_ms = timed(connect_and_ask_version)
-        return ConnectionReport(name, self.source_type, server_version, latency_ms, _target(config))
-
-    def scan(self, name: str, config: MySQLSource, *, exact_row_counts: bool = False) -> Catalog:
-        with _connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
-            # Keys and indexes come over a second connection while the server lists tables and columns.
-            keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
-            server_version = _server_version(cursor)
-            tables = _read_table_list(cursor, config.database, config.scan_filter)
-            _add_columns(cursor, config.database, tables)
-            constraint_types, key_columns, index_columns = keys_and_indexes.result()
-            _add_constraints(constraint_types, key_columns, tables)
-            _add_indexes(index_columns, tables)
-            catalog = [parts.build(config.database, table) for table, parts in sorted(tables.items())]
-            if exact_row_counts:
-                catalog = [_with_exact_count(cursor, table) for table in catalog]
-        return Catalog(name, self.source_type, server_version, tuple(catalog))
-
-
-def _target(config: MySQLSource) -> str:
-    return f"{config.host}:{config.port}/{config.database}"
-
-
-def _ssl_context(options: SSLOptions) -> ssl.SSLContext | None:
-    """None for disable, allow and prefer: PyMySQL then uses TLS only when the server offers it."""
-    if options.mode in ("disable", "allow", "prefer"):
-        return None
-    context = ssl.create_default_context(cafile=options.ca_file)
-    # MySQL's auto-generated self-signed certificates fail the strict X.509 checks of Python 3.13.
-    context.verify_flags &= ~ssl.VERIFY_X509_STRICT
-    context.check_hostname = options.mode == "verify-full"
-    if options.mode == "require":
-        context.verify_mode = ssl.CERT_NONE
-    if options.cert_file:
-        context.load_cert_chain(options.cert_file, keyfile=options.key_file)
-    return context
-
-
-def _connection_args(config: MySQLSource) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "host": config.host,
-        "port": config.port,
-        "user": config.user,
-        "database": config.database,
-        "connect_timeout": config.connect_timeout_s,
-        "read_timeout": config.connect_timeout_s,
-        "write_timeout": config.connect_timeout_s,
-        "charset": "utf8mb4",
-        "autocommit": True,
-        "program_name": "ops_pipeline",
-    }
-    context = _ssl_context(config.ssl)
-    if context is not None:
-        args["ssl"] = context
-    else:
-        # allow/prefer get their opportunistic TLS in _connect; PyMySQL's own loads the CA store every time.
-        args["ssl_disabled"] = True
-    if config.password:
-        args["password"] = resolve_secret(config.password)
-    return args
-
-
-@contextmanager
-def _connect(name: str, config: MySQLSource) -> Iterator[pymysql.connections.Connection[Any]]:
-    try:
-        conn = pymysql.connect(**_connection_args(config), defer_connect=True)
-        if config.ssl.mode in ("allow", "prefer"):
-            # TLS when the server offers it, plain otherwise, certificate unchecked (that is what prefer means).
-            # PyMySQL's built-in "preferred" mode does the same but builds a context from the system CA store
-            # on every connection (~45 ms, longer than a whole catalog read); these attributes are its own.
-            conn.ssl, conn.ctx, conn._ssl_required = True, _opportunistic_tls(), False
-        conn.connect()
-    except SecretError as error:
-        raise SourceError(name, "auth_failed", str(error)) from None
-    except (pymysql.err.Error, OSError) as error:  # OSError: unreadable certificate files
-        raise _source_error(name, config, error) from None
-    # The handshake had connect_timeout_s; catalog queries and exact counts get query_timeout_s. PyMySQL reads
-    # these attributes before every socket read and write.
-    conn._read_timeout = conn._write_timeout = config.query_timeout_s
-    try:
-        yield conn
-    except pymysql.err.Error as error:
-        raise _source_error(name, config, error, connected=True) from None
-    finally:
-        if conn.open:
-            conn.close()
-
-
-def _source_error(name: str, config: MySQLSource, error: Exception, *, connected: bool = False) -> SourceError:
-    code, reason = _code_and_reason(error)
-    kind = _classify(code, reason)
-    where = f"{config.host}:{config.port}"
-    if kind == "timeout":
-        limit = config.query_timeout_s if connected else config.connect_timeout_s
-        return SourceError(name, kind, f"{where}: no answer within {limit:g} s ({reason})")
-    return SourceError(name, kind, f"{where}: {reason}")
-
-
-def _code_and_reason(error: Exception) -> tuple[int | None, str]:
-    args = error.args
-    if isinstance(error, pymysql.err.Error) and len(args) >= 2 and isinstance(args[0], int):
-        return args[0], str(args[1])
-    return None, str(error) or type(error).__name__
-
-
-def _classify(code: int | None, reason: str) -> ErrorKind:
-    if "timed out" in reason.lower():
-        return "timeout"
-    if code in AUTH_ERRORS:
-        return "auth_failed"
-    if code in UNKNOWN_DATABASE_ERRORS:
-        return "unknown_database"
-    if code in UNREACHABLE_ERRORS:
-        return "unreachable"
-    return "error"
-
-
-@lru_cache(maxsize=1)
-def _opportunistic_tls() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _server_version(cursor: pymysql.cursors.Cursor) -> str:
+def server_version_of(cursor: pymysql.cursors.Cursor) -> str:
     cursor.execute("SELECT VERSION()")
     row = cursor.fetchone()
     return str(row[0]) if row else ""
@@ -236,7 +111,7 @@ Rows = tuple[tuple[Any, ...], ...]
 
 
 def _fetch_keys_and_indexes(name: str, config: MySQLSource) -> tuple[Rows, Rows, Rows]:
-    with _connect(name, config) as conn, conn.cursor() as cursor:
+    with connect(name, config) as conn, conn.cursor() as cursor:
         results = []
         for query in (CONSTRAINT_TYPES, KEY_COLUMNS, INDEX_COLUMNS):
             cursor.execute(query, (config.database,))
@@ -331,13 +206,9 @@ def _add_indexes(index_rows: Rows, tables: dict[str, _TableParts]) -> None:
         parts.indexes.append(Index(name, tuple(columns), unique[(table, name)]))
 
 
-def _with_exact_count(cursor: pymysql.cursors.Cursor, table: Table) -> Table:
+def _with_exact_count(cursor: pymysql.cursors.Cursor, table: Table, quote: Callable[[str], str]) -> Table:
     if table.kind == "view":
         return table
-    cursor.execute(f"SELECT COUNT(*) FROM {_quote(table.schema)}.{_quote(table.name)}")
+    cursor.execute(f"SELECT COUNT(*) FROM {quote(table.schema)}.{quote(table.name)}")
     row = cursor.fetchone()
     return replace(table, row_count=int(row[0]) if row else 0, row_count_exact=True)
-
-
-def _quote(identifier: str) -> str:
-    return "`" + identifier.replace("`", "``") + "`"

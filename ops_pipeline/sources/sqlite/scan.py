@@ -1,22 +1,19 @@
-"""SQLite: the catalog from sqlite_schema joined with the table-valued pragma functions, one query each.
+"""SQLite's catalog from sqlite_schema joined with the table-valued pragma functions, one query each.
 
 Row estimates come from `sqlite_stat1` (written by ANALYZE); a table ANALYZE never saw has no estimate.
-The file is opened read-only, so a wrong path is an error and never creates an empty database.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, UniqueConstraint
 from ops_pipeline.settings import SQLiteSource
-from ops_pipeline.sources.base import ConnectionReport, Scanner, SourceError, timed
+from ops_pipeline.sources.sqlite.connection import connect
 
 SCHEMA = "main"
 
@@ -36,45 +33,21 @@ SELECT m.name, il.name, il."unique", il.origin, ii.seqno, ii.name
 FROM sqlite_schema m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
 WHERE m.type = 'table' AND il.origin != 'pk' ORDER BY m.name, il.name, ii.seqno
 """
+HAS_STATISTICS = "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'"
+STATISTICS = "SELECT tbl, stat FROM sqlite_stat1"
 
 
-class SQLiteScanner(Scanner[SQLiteSource]):
-    source_type = "sqlite"
-
-    def test_connection(self, name: str, config: SQLiteSource) -> ConnectionReport:
-        def version() -> str:
-            with _connect(name, config) as conn:
-                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-                return str(conn.execute("SELECT sqlite_version()").fetchone()[0])
-
-        server_version, latency_ms = timed(version)
-        return ConnectionReport(name, self.source_type, server_version, latency_ms, config.path)
-
-    def scan(self, name: str, config: SQLiteSource, *, exact_row_counts: bool = False) -> Catalog:
-        with _connect(name, config) as conn:
-            version = str(conn.execute("SELECT sqlite_version()").fetchone()[0])
-            tables = _read_tables(conn, config)
-            if exact_row_counts:
-                tables = [_with_exact_count(conn, t) for t in tables]
-        return Catalog(name, self.source_type, version, tuple(tables))
+def scan_catalog(name: str, config: SQLiteSource, *, exact_row_counts: bool, quote: Callable[[str], str]) -> Catalog:
+    with connect(name, config) as conn:
+        version = server_version_of(conn)
+        tables = _read_tables(conn, config)
+        if exact_row_counts:
+            tables = [_with_exact_count(conn, t, quote) for t in tables]
+    return Catalog(name, config.type, version, tuple(tables))
 
 
-@contextmanager
-def _connect(name: str, config: SQLiteSource) -> Iterator[sqlite3.Connection]:
-    path = Path(config.path).expanduser()
-    if not path.is_file():
-        raise SourceError(name, "unknown_database", f"no SQLite database file at {path}")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=config.connect_timeout_s)
-        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-    except sqlite3.DatabaseError as error:
-        raise SourceError(name, "error", f"{path}: {error}") from None
-    try:
-        yield conn
-    except sqlite3.Error as error:
-        raise SourceError(name, "error", f"{path}: {error}") from None
-    finally:
-        conn.close()
+def server_version_of(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("SELECT sqlite_version()").fetchone()[0])
 
 
 def _read_tables(conn: sqlite3.Connection, config: SQLiteSource) -> list[Table]:
@@ -91,7 +64,7 @@ def _read_tables(conn: sqlite3.Connection, config: SQLiteSource) -> list[Table]:
                 primary_keys[table].append((pk, column))
     foreign_keys = _read_foreign_keys(conn, kinds, primary_keys)
     uniques, indexes = _read_indexes(conn, kinds)
-    estimates = _row_estimates(conn)
+    estimates = row_estimates(lambda sql: conn.execute(sql).fetchall())
     return [
         Table(
             schema=SCHEMA,
@@ -146,20 +119,19 @@ def _read_indexes(
     return uniques, indexes
 
 
-def _row_estimates(conn: sqlite3.Connection) -> dict[str, int]:
-    has_stats = conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone()
-    if not has_stats:
+def row_estimates(query: Callable[[str], Sequence[tuple[Any, ...]]]) -> dict[str, int]:
+    """Rows per table as ANALYZE last counted them; empty when ANALYZE never ran."""
+    if not query(HAS_STATISTICS):
         return {}
     estimates: dict[str, int] = {}
-    for table, stat in conn.execute("SELECT tbl, stat FROM sqlite_stat1"):
+    for table, stat in query(STATISTICS):
         if stat:
             estimates[table] = max(estimates.get(table, 0), int(str(stat).split()[0]))
     return estimates
 
 
-def _with_exact_count(conn: sqlite3.Connection, table: Table) -> Table:
+def _with_exact_count(conn: sqlite3.Connection, table: Table, quote: Callable[[str], str]) -> Table:
     if table.kind == "view":
         return table
-    quoted = '"' + table.name.replace('"', '""') + '"'
-    count = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+    count = int(conn.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0])
     return replace(table, row_count=count, row_count_exact=True)

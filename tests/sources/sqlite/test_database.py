@@ -5,7 +5,7 @@ import pytest
 
 from ops_pipeline.settings import PatternSet, SQLiteSource
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.sqlite import SQLiteScanner
+from ops_pipeline.sources.sqlite import SQLiteDatabase
 
 SCHEMA = """
 CREATE TABLE customers (
@@ -49,7 +49,7 @@ def source(path: Path, **overrides) -> SQLiteSource:
 
 
 def test_scan_records_columns_keys_indexes_and_estimates(shop: Path) -> None:
-    catalog = SQLiteScanner().scan("shop", source(shop))
+    catalog = SQLiteDatabase().scan("shop", source(shop))
     assert [t.name for t in catalog.tables] == ["big_orders", "customers", "order_lines", "orders"]
 
     customers = catalog.table("main.customers")
@@ -83,14 +83,14 @@ def test_scan_records_columns_keys_indexes_and_estimates(shop: Path) -> None:
 
 def test_exact_counts_and_filters(shop: Path) -> None:
     config = source(shop, include=PatternSet(tables=["^order"]), exclude=PatternSet(tables=["_lines$"]))
-    catalog = SQLiteScanner().scan("shop", config, exact_row_counts=True)
+    catalog = SQLiteDatabase().scan("shop", config, exact_row_counts=True)
     assert [(t.name, t.row_count, t.row_count_exact) for t in catalog.tables] == [("orders", 90, True)]
 
 
 def test_missing_file_is_unknown_database_and_is_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nope.db"
     with pytest.raises(SourceError) as failure:
-        SQLiteScanner().scan("shop", source(missing))
+        SQLiteDatabase().scan("shop", source(missing))
     assert failure.value.kind == "unknown_database"
     assert not missing.exists()
 
@@ -99,9 +99,9 @@ def test_file_that_is_not_a_database(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_text("this is not sqlite " * 100)
     with pytest.raises(SourceError, match="not a database"):
-        SQLiteScanner().test_connection("shop", source(junk))
+        SQLiteDatabase().test_connection("shop", source(junk))
 
 
 def test_connection_report(shop: Path) -> None:
-    report = SQLiteScanner().test_connection("shop", source(shop))
+    report = SQLiteDatabase().test_connection("shop", source(shop))
     assert report.server_version.startswith("3.") and report.latency_ms > 0

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from ops_pipeline.settings import PatternSet, PostgresSource
 from ops_pipeline.sources.base import SourceError
-from ops_pipeline.sources.postgresql import PostgresScanner
+from ops_pipeline.sources.postgresql import PostgresDatabase
 from tests.conftest import PG_HOST, PG_PORT, PG_USER
 
 SHOP_SCHEMA = """
@@ -68,7 +68,7 @@ def shop(pg_engine: sa.Engine, pg_database: str) -> str:
 
 
 def test_scan_records_tables_columns_keys_indexes_and_estimates(shop: str) -> None:
-    catalog = PostgresScanner().scan("shop", source(shop))
+    catalog = PostgresDatabase().scan("shop", source(shop))
 
     assert catalog.server_version and catalog.server_version[0].isdigit()
     assert [t.qualified_name for t in catalog.tables] == [
@@ -126,7 +126,7 @@ def test_scan_records_tables_columns_keys_indexes_and_estimates(shop: str) -> No
 
 
 def test_exact_row_counts_count_every_table(shop: str) -> None:
-    catalog = PostgresScanner().scan("shop", source(shop), exact_row_counts=True)
+    catalog = PostgresDatabase().scan("shop", source(shop), exact_row_counts=True)
     orders = catalog.table("sales.orders")
     assert orders is not None and orders.row_count == 200 and orders.row_count_exact
     events = catalog.table("audit.events")
@@ -139,12 +139,12 @@ def test_filters_apply_include_first_then_exclude(shop: str) -> None:
         include=PatternSet(schemas=["^(sales|audit)$"], tables=["^(orders|order_lines|events|tmp_)"]),
         exclude=PatternSet(tables=["^tmp_", "lines$"]),
     )
-    catalog = PostgresScanner().scan("shop", config)
+    catalog = PostgresDatabase().scan("shop", config)
     assert [t.qualified_name for t in catalog.tables] == ["audit.events", "sales.orders"]
 
 
 def test_connection_report_has_version_and_latency(shop: str) -> None:
-    report = PostgresScanner().test_connection("shop", source(shop))
+    report = PostgresDatabase().test_connection("shop", source(shop))
     assert report.server_version[0].isdigit()
     assert report.latency_ms > 0
     assert report.target == f"{PG_HOST}:{PG_PORT}/{shop}"
@@ -152,34 +152,34 @@ def test_connection_report_has_version_and_latency(shop: str) -> None:
 
 def test_closed_port_is_unreachable(closed_port: int) -> None:
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().test_connection("shop", source("postgres", port=closed_port))
+        PostgresDatabase().test_connection("shop", source("postgres", port=closed_port))
     assert failure.value.kind == "unreachable"
     assert f"127.0.0.1:{closed_port}" in str(failure.value)
 
 
 def test_unknown_database(pg_database: str) -> None:
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().scan("shop", source(pg_database + "_missing"))
+        PostgresDatabase().scan("shop", source(pg_database + "_missing"))
     assert failure.value.kind == "unknown_database"
     assert "does not exist" in str(failure.value)
 
 
 def test_refused_authentication() -> None:
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().test_connection("shop", source("postgres", user="no_such_role_ops"))
+        PostgresDatabase().test_connection("shop", source("postgres", user="no_such_role_ops"))
     assert failure.value.kind == "auth_failed"
 
 
 def test_server_that_never_answers_times_out(silent_server: int) -> None:
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().test_connection("shop", source("postgres", port=silent_server, connect_timeout_s=1))
+        PostgresDatabase().test_connection("shop", source("postgres", port=silent_server, connect_timeout_s=1))
     assert failure.value.kind == "timeout"
 
 
 def test_password_is_resolved_from_reference_and_never_shown(monkeypatch, closed_port: int) -> None:
     monkeypatch.setenv("OPS_TEST_PG_SECRET", "hunter2-secret")
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().test_connection(
+        PostgresDatabase().test_connection(
             "shop", source("postgres", port=closed_port, password="env:OPS_TEST_PG_SECRET")
         )
     assert "hunter2" not in str(failure.value)
@@ -189,7 +189,7 @@ def test_query_that_runs_past_query_timeout_fails_as_timeout(shop: str, pg_engin
     with pg_engine.connect() as blocker:
         blocker.execute(sa.text("LOCK TABLE sales.orders IN ACCESS EXCLUSIVE MODE"))
         with pytest.raises(SourceError) as failure:
-            PostgresScanner().scan("shop", source(shop, query_timeout_s=0.5), exact_row_counts=True)
+            PostgresDatabase().scan("shop", source(shop, query_timeout_s=0.5), exact_row_counts=True)
         blocker.rollback()
     assert failure.value.kind == "timeout"
     assert "statement timeout" in str(failure.value)
@@ -198,5 +198,5 @@ def test_query_that_runs_past_query_timeout_fails_as_timeout(shop: str, pg_engin
 def test_unset_password_reference_names_the_source(monkeypatch, pg_database: str) -> None:
     monkeypatch.delenv("OPS_UNSET_PW", raising=False)
     with pytest.raises(SourceError) as failure:
-        PostgresScanner().test_connection("shop", source(pg_database, password="env:OPS_UNSET_PW"))
+        PostgresDatabase().test_connection("shop", source(pg_database, password="env:OPS_UNSET_PW"))
     assert failure.value.kind == "auth_failed" and "OPS_UNSET_PW is not set" in str(failure.value)
