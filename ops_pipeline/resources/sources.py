@@ -4,6 +4,7 @@ references until a connection opens), shown in the launchpad."""
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +13,8 @@ from pydantic import Field, TypeAdapter
 
 from ops_pipeline.settings import ConfigError, OpsSettings, SourceConfig
 from ops_pipeline.sources.base import ConnectionReport
-from ops_pipeline.sources.registry import database_for
+from ops_pipeline.sources.registry import database_for, sql_database_for
+from ops_pipeline.sources.sql import Session
 
 _SOURCE_CONFIG: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
 
@@ -45,6 +47,11 @@ class SourcesResource(dg.ConfigurableResource):
             known = ", ".join(self.names()) or "none"
             raise ConfigError(f"unknown source {name!r} (configured: {known})")
         return _validated(json.dumps(self.sources[name], sort_keys=True))
+
+    def session(self, name: str, *, writable: bool = False) -> AbstractContextManager[Session]:
+        """A connection to a relational source with the database object that speaks its dialect."""
+        config = self.config(name)
+        return sql_database_for(config.type).session(name, config, writable=writable)
 
     def test_connection(self, name: str) -> ConnectionReport:
         config = self.config(name)
