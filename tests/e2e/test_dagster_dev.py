@@ -29,7 +29,7 @@ SCAN_DEADLINE_S = 120
 
 CATALOG_QUERY = """
 { assetOrError(assetKey: {path: ["schema_catalog"]}) {
-    ... on Asset { assetMaterializations(limit: 1) { partition runId
+    ... on Asset { assetMaterializations(partitions: ["demo"], limit: 1) { partition runId
         metadataEntries { label ... on IntMetadataEntry { intValue } ... on TextMetadataEntry { text } } } } } }
 """
 TABLE_QUERY = """
