@@ -130,3 +130,19 @@ idempotency_keys = sa.Table(
     sa.Column("execution_id", sa.String(32), nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# Per-target mutual exclusion across executions: one lease per (tenant, target), taken all-or-nothing in
+# sorted target order, extended by heartbeats while the execution runs, and reaped when it expires.
+target_leases = sa.Table(
+    "target_leases",
+    metadata,
+    sa.Column("tenant", sa.String(64), primary_key=True),
+    sa.Column("target", sa.String(200), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),  # the execution holding it
+    sa.Column("token", sa.String(32), nullable=False),  # this acquisition; a reaped-and-retaken lease has another
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Index(None, "owner"),
+    sa.Index(None, "expires_at"),
+)
