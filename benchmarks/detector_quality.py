@@ -1,128 +1,187 @@
-"""Detector quality on the labelled synthetic set: precision, recall and F1 per detector.
+"""Detector quality, judged like the public streaming-anomaly benchmarks: NAB scores on a labelled corpus.
 
-Data: `ops_pipeline.core.synthetic.labelled_series` (2,000 series x 1,000 points by default, seeded): a quarter
-each of plain noise, spikes, level shifts and drifts, on a background of white noise, a slow random walk and a
-seasonal wave, with NaN gaps in a third of the series. See that module for the labels.
+Corpus: `anomaly_corpus.build_corpus()`: 48 production-like series in 12 families (bursty heavy-tailed counts,
+flat then spike, level shifts up and down, slow drifts, variance changes, daily and weekly seasonality, stuck
+sensors, gaps and NaNs), sampled every 10 s to 1 h, 1,000 to 20,000 points each, every anomaly with a labelled
+window; generated from a fixed seed. Split into a tuning half and a held-out half (two series of each family in
+each).
 
-Scoring: event-tolerant (`score_detections`): an event counts as detected when a signal falls between its first
-labelled point and its last labelled point + 10 points; a signal outside every event window is a false
-positive. precision = detected / (detected + false positives), recall = detected / events.
+Scoring: `nab_scoring`: NAB's scaled sigmoid reward for the first detection in a window, a flat cost per false
+positive, a cost per missed window, 15 % probation, normalised so that never firing scores 0 and a perfect
+detector 100; three profiles (standard, reward_low_FP, reward_low_FN).
 
-Detectors, each plain and robust:
-  defaults  the `DetectorSpec` defaults: threshold 3, window 60 / alpha 0.1, warm-up 30, no cooldown
-  tuned     threshold 4.5, EWMA alpha 0.05, cooldown one hour (60 points), the settings the tests hold to
-            F1 >= 0.7
+Detectors, each scored on the held-out half:
+  defaults  a minimal entry of each kind (`kind: zscore`, `kind: ewma`, and each with `robust: true`)
+  demo      the detectors configured in the demo's ops.yaml
+  tuned     for each kind and profile, the best setting of a grid (window or alpha, threshold, cooldown in
+            points) chosen on the tuning half, then scored on the held-out half
 
-Timing: our plain z-score (tuned threshold, no cooldown) against the per-series pandas loop computing the
-same thing (``s.dropna().rolling(60).mean()/.std()`` shifted: the baseline is the last 60 *valid* points,
-as ours); the signals must agree.
+Run:  .venv/bin/python benchmarks/detector_quality.py        (a minute or two)
 
-Run:  .venv/bin/python benchmarks/detector_quality.py          (about 10 s)
-
-Exit code 1 when a tuned detector has F1 < 0.6 or the pandas check disagrees. The output ends with one line per
-detector and the machine-readable line
-  RESULT name=detector_quality ours_s=<s> baseline_s=<s> speedup=<baseline/ours>
+The last line:
+  RESULT name=detector_quality defaults_score=<standard, best default kind> tuned_score=<standard, held-out
+  tuned> fraction=<defaults/tuned>
+Exit code 1 when the defaults score below 90 % of the tuned score on a profile, or at or below 0 for a kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
+from anomaly_corpus import LabelledSeries, build_corpus, split_halves
+from nab_scoring import PROFILES, Profile, Tally, tally_series, total
 
-from ops_pipeline.core.detectors import DetectorSpec, detect_batch, warm_up
-from ops_pipeline.core.synthetic import SERIES_KINDS, labelled_series, score_detections, series_kind
+from ops_pipeline.core.detectors import DetectorSpec, detect_series, warm_up
+from ops_pipeline.settings import load_settings
 
-TOLERANCE = 10
-MIN_F1 = 0.6
+REPO = Path(__file__).resolve().parent.parent
+TARGET_FRACTION = 0.9
 
-DEFAULTS = {
-    "zscore": DetectorSpec(kind="zscore"),
-    "zscore robust": DetectorSpec(kind="zscore", robust=True),
-    "ewma": DetectorSpec(kind="ewma"),
-    "ewma robust": DetectorSpec(kind="ewma", robust=True),
+KINDS: dict[str, dict[str, Any]] = {
+    "zscore": {"kind": "zscore"},
+    "zscore robust": {"kind": "zscore", "robust": True},
+    "ewma": {"kind": "ewma"},
+    "ewma robust": {"kind": "ewma", "robust": True},
 }
-TUNED = {
-    "zscore": DetectorSpec(kind="zscore", threshold=4.5, cooldown_s=3600),
-    "zscore robust": DetectorSpec(kind="zscore", threshold=4.5, cooldown_s=3600, robust=True),
-    "ewma": DetectorSpec(kind="ewma", alpha=0.05, threshold=4.5, cooldown_s=3600),
-    "ewma robust": DetectorSpec(kind="ewma", alpha=0.05, threshold=4.5, cooldown_s=3600, robust=True),
-}
+WINDOWS = (30, 60, 120, 240, 480, 960)
+ALPHAS = (0.2, 0.1, 0.05, 0.02, 0.01, 0.005)
+THRESHOLDS = (3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 8.0)
+COOLDOWN_POINTS = (0, 10, 30, 100, 300, 1000)
+
+# A setting is a function of the series (a cooldown in points is a time that depends on the step).
+Setting = Callable[[LabelledSeries], DetectorSpec]
 
 
-def pandas_zscore_signals(values: np.ndarray, spec: DetectorSpec) -> np.ndarray:
-    signals = np.zeros(values.shape, dtype=bool)
-    for i in range(values.shape[0]):
-        s = pd.Series(values[i]).dropna()
-        rolling = s.rolling(spec.window, min_periods=max(spec.warmup, 2))
-        z = (s - rolling.mean().shift(1)) / rolling.std().shift(1)
-        signals[i, s.index.to_numpy()] = (z.abs() > spec.threshold).to_numpy()
-    return signals
+@dataclass(frozen=True)
+class Candidate:
+    label: str
+    setting: Setting
+
+
+def fixed(spec: DetectorSpec) -> Setting:
+    return lambda _series: spec
+
+
+def grid(kind: str) -> list[Candidate]:
+    base = KINDS[kind]
+    shapes = [{"window": w} for w in WINDOWS] if base["kind"] == "zscore" else [{"alpha": a} for a in ALPHAS]
+    out = []
+    for shape, threshold, cooldown in itertools.product(shapes, THRESHOLDS, COOLDOWN_POINTS):
+        spec = DetectorSpec(**base, **shape, threshold=threshold)
+        label = f"{next(iter(shape))}={next(iter(shape.values()))} threshold={threshold:g} cooldown={cooldown}"
+
+        def setting(series: LabelledSeries, spec: DetectorSpec = spec, cooldown: int = cooldown) -> DetectorSpec:
+            return DetectorSpec(**{**spec.__dict__, "cooldown_s": cooldown * series.step_s})
+
+        out.append(Candidate(label, setting))
+    return out
+
+
+def evaluate(setting: Setting, series: Sequence[LabelledSeries]) -> Tally:
+    tallies = []
+    for one in series:
+        result = detect_series(setting(one), one.timestamps, one.values)
+        tallies.append(tally_series(np.flatnonzero(result.signals[0]), one.windows, len(one)))
+    return total(tallies)
+
+
+def tune(kind: str, tuning: Sequence[LabelledSeries]) -> dict[str, tuple[Candidate, float]]:
+    """For each profile, the candidate with the best score on the tuning half, and that score."""
+    best: dict[str, tuple[Candidate, float]] = {}
+    for candidate in grid(kind):
+        tally = evaluate(candidate.setting, tuning)
+        for profile in PROFILES:
+            score = tally.score(profile)
+            if profile.name not in best or score > best[profile.name][1]:
+                best[profile.name] = (candidate, score)
+    return best
+
+
+def demo_detectors() -> dict[str, DetectorSpec]:
+    settings = load_settings(REPO / "ops.yaml")
+    return {f"demo {d.name}": d.spec() for d in settings.detectors}
+
+
+def per_family(setting: Setting, corpus: Sequence[LabelledSeries], profile: Profile) -> list[str]:
+    lines = []
+    for family in dict.fromkeys(s.family for s in corpus):
+        tally = evaluate(setting, [s for s in corpus if s.family == family])
+        lines.append(
+            f"  {family:<20}{tally.windows:>8}{tally.detected:>9}{tally.false_positives:>7}{tally.score(profile):>9.1f}"
+        )
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", type=int, default=2_000)
-    parser.add_argument("--points", type=int, default=1_000)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-
-    t0 = time.perf_counter()
-    timestamps, values, labels = labelled_series(args.series, args.points, args.seed)
-    gen_s = time.perf_counter() - t0
-    kinds = np.array([series_kind(i) for i in range(args.series)])
+    parser.parse_args()
+    started = time.perf_counter()
+    corpus = build_corpus()
+    tuning, held_out = split_halves(corpus)
     warm_up()
-    print(f"data: {args.series:,} series x {args.points:,} points, {int(labels.sum()):,} anomalous points, "
-          f"{int(np.isnan(values).sum()):,} NaN, generated in {gen_s:.2f} s")  # fmt: skip
-    header = (f"{'set':<9}{'detector':<15}{'events':>7}{'hits':>6}{'FP':>6}{'prec':>7}{'recall':>7}{'F1':>6}"
-              + "".join(f"{'R ' + k:>15}" for k in SERIES_KINDS[1:]) + f"{'FP/noise':>10}{'sec':>7}")  # fmt: skip
-    print(header)
-    print("-" * len(header))
-    summary: list[str] = []
-    ok = True
-    noise_rows = kinds == "noise"
-    for set_name, specs in (("defaults", DEFAULTS), ("tuned", TUNED)):
-        for name, spec in specs.items():
-            t0 = time.perf_counter()
-            result = detect_batch(spec, timestamps, values)
-            seconds = time.perf_counter() - t0
-            score = score_detections(labels, result.signals, tolerance=TOLERANCE)
-            by_kind = [
-                score_detections(labels[kinds == k], result.signals[kinds == k], tolerance=TOLERANCE).recall
-                for k in SERIES_KINDS[1:]
-            ]
-            fp_noise = int(result.signals[noise_rows].sum()) / max(int(noise_rows.sum()), 1)
-            print(f"{set_name:<9}{name:<15}{score.events:>7}{score.detected:>6}{score.false_positives:>6}"
-                  f"{score.precision:>7.3f}{score.recall:>7.3f}{score.f1:>6.3f}"
-                  + "".join(f"{r:>15.3f}" for r in by_kind) + f"{fp_noise:>10.3f}{seconds:>7.3f}")  # fmt: skip
-            if set_name == "tuned":
-                summary.append(
-                    f"QUALITY detector={name.replace(' ', '_')} precision={score.precision:.3f} "
-                    f"recall={score.recall:.3f} f1={score.f1:.3f}"
-                )
-                ok = ok and score.f1 >= MIN_F1
-    print("R <kind>: recall on the series of that kind; FP/noise: signals per plain-noise series (all false).")
-    print()
+    points = sum(len(s) for s in corpus)
+    windows = sum(len(s.windows) for s in corpus)
+    print(f"corpus: {len(corpus)} series, {points:,} points, {windows} anomaly windows; "
+          f"tuning half {len(tuning)} series, held-out half {len(held_out)} series")  # fmt: skip
 
-    plain = replace(TUNED["zscore"], cooldown_s=0)
-    t0 = time.perf_counter()
-    ours = detect_batch(plain, timestamps, values)
-    ours_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    loop = pandas_zscore_signals(values, plain)
-    baseline_s = time.perf_counter() - t0
-    agree = bool(np.array_equal(ours.signals, loop))
-    ok = ok and agree
-    print(f"zscore (threshold {plain.threshold}, no cooldown): ours {ours_s:.3f} s, per-series pandas loop "
-          f"{baseline_s:.3f} s, same signals: {agree}")  # fmt: skip
-    for line in summary:
-        print(line)
-    print(f"RESULT name=detector_quality ours_s={ours_s:.3f} baseline_s={baseline_s:.3f} "
-          f"speedup={baseline_s / ours_s:.1f}")  # fmt: skip
+    defaults = {kind: fixed(DetectorSpec(**base)) for kind, base in KINDS.items()}
+    demo = {name: fixed(spec) for name, spec in demo_detectors().items()}
+    scored_defaults = {kind: evaluate(setting, held_out) for kind, setting in defaults.items()}
+    scored_demo = {name: evaluate(setting, held_out) for name, setting in demo.items()}
+    tuned = {kind: tune(kind, tuning) for kind in KINDS}
+
+    print()
+    print("held-out half, NAB score (0 = never fires, 100 = perfect)")
+    header = f"{'profile':<15}{'detector':<30}{'score':>8}{'windows hit':>13}{'FP':>6}   setting"
+    print(header)
+    print("-" * (len(header) + 40))
+    best_default: dict[str, float] = {}
+    best_tuned: dict[str, float] = {}
+    ok = True
+    for profile in PROFILES:
+        for kind, tally in scored_defaults.items():
+            score = tally.score(profile)
+            best_default[profile.name] = max(best_default.get(profile.name, -1e9), score)
+            ok = ok and score > 0
+            print(f"{profile.name:<15}{'defaults ' + kind:<30}{score:>8.1f}{tally.detected:>8}/{tally.windows:<4}"
+                  f"{tally.false_positives:>6}   {DetectorSpec(**KINDS[kind])}")  # fmt: skip
+        for name, tally in scored_demo.items():
+            print(f"{profile.name:<15}{name:<30}{tally.score(profile):>8.1f}{tally.detected:>8}/{tally.windows:<4}"
+                  f"{tally.false_positives:>6}")  # fmt: skip
+        chosen: tuple[float, float] | None = None  # (tuning score, held-out score) of the best kind on tuning
+        for kind in KINDS:
+            candidate, tuning_score = tuned[kind][profile.name]
+            tally = evaluate(candidate.setting, held_out)
+            score = tally.score(profile)
+            if chosen is None or tuning_score > chosen[0]:
+                chosen = (tuning_score, score)
+            print(f"{profile.name:<15}{'tuned ' + kind:<30}{score:>8.1f}{tally.detected:>8}/{tally.windows:<4}"
+                  f"{tally.false_positives:>6}   {candidate.label} (tuning half {tuning_score:.1f})")  # fmt: skip
+        assert chosen is not None
+        best_tuned[profile.name] = chosen[1]
+        fraction = best_default[profile.name] / chosen[1] if chosen[1] > 0 else float("nan")
+        ok = ok and fraction >= TARGET_FRACTION
+        print(f"{profile.name:<15}{'best default / tuned':<30}{fraction:>8.2f}   (target >= {TARGET_FRACTION})")
+        print()
+
+    standard = PROFILES[0]
+    print(f"per family, whole corpus, {standard.name} profile: windows, detected, false positives, score")
+    for kind in ("zscore", "ewma"):
+        print(f" defaults {kind}")
+        for line in per_family(defaults[kind], corpus, standard):
+            print(line)
+    print(f"\n{time.perf_counter() - started:.0f} s")
+    fraction = best_default[standard.name] / best_tuned[standard.name]
+    print(f"RESULT name=detector_quality defaults_score={best_default[standard.name]:.1f} "
+          f"tuned_score={best_tuned[standard.name]:.1f} fraction={fraction:.2f}")  # fmt: skip
     return 0 if ok else 1
 
 
