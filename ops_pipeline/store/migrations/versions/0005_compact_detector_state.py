@@ -1,0 +1,56 @@
+"""Streaming detector states in compact binary pages instead of one JSON document per series.
+
+The JSON states are dropped, not converted: their detectors' parameters changed with this release (new fields,
+new defaults), so every one of them would be discarded as built under other parameters anyway. The probe starts
+the affected series afresh from their next points.
+
+Revision ID: 0005_compact_detector_state
+Revises: 0004_unfinished_runs_index
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_compact_detector_state"
+down_revision = "0004_unfinished_runs_index"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_table("detector_states")
+    op.create_table(
+        "detector_states",
+        sa.Column("detector", sa.String(200)),
+        sa.Column("series_key", sa.String(1000)),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("layout", sa.LargeBinary, nullable=False),
+        sa.Column("last_ts", sa.DateTime(timezone=True)),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("detector", "series_key", name="pk_detector_states"),
+    )
+    op.create_table(
+        "detector_state_pages",
+        sa.Column("detector", sa.String(200)),
+        sa.Column("series_key", sa.String(1000)),
+        sa.Column("page", sa.Integer),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint("detector", "series_key", "page", name="pk_detector_state_pages"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("detector_state_pages")
+    op.drop_table("detector_states")
+    op.create_table(
+        "detector_states",
+        sa.Column("detector", sa.String(200)),
+        sa.Column("series_key", sa.String(1000)),
+        sa.Column("state", sa.JSON, nullable=False),
+        sa.Column("last_ts", sa.DateTime(timezone=True)),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("detector", "series_key", name="pk_detector_states"),
+    )
