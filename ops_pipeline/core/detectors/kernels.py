@@ -1,11 +1,12 @@
 """The compiled kernels: the per-family loops over a per-series state vector, and the batch drivers.
 
-One compiled loop per detector family (`_run_zscore`, `_run_robust_zscore`, `_run_ewma`) advances one series'
-state vector over a chunk of points; `_run_series` dispatches to it. The batch kernels call it once per series
-over the whole row, `update` and `update_many` call it over the new points of one series: the same code either
-way, hence identical results. Each loop keeps the header in local variables (registers) and writes it back at
-the end. What happens after the score (threshold and direction, the adaptive quantile, k of n, cooldown) is one
-inlined function, `_decide`, shared by every loop.
+`_run_series` advances one series' state vector over a chunk of points in two passes: one compiled scoring loop
+per detector family (`_score_zscore`, `_score_robust_zscore`, `_score_ewma`) writes the scores, then `_decide`
+turns them into signals (threshold and direction, the adaptive quantile, k of n, cooldown). The batch kernels
+call it once per series over the whole row, `update` and `update_many` call it over the new points of one
+series: the same code either way, hence identical results. Each loop keeps its part of the header in local
+variables (registers) and writes it back at the end. Splitting the passes keeps the scoring loops tight, and
+`_decide` without adaptive quantile, k of n or cooldown is a plain comparison the compiler vectorises.
 
 State vector
     header (`_H_*` slots) | k-of-n flags (confirm_n) | adaptive histogram (`ADAPTIVE_BINS`, when adaptive) |
@@ -122,13 +123,14 @@ def _adaptive_bin(e: float) -> int:
     return min(b, ADAPTIVE_BINS - 1)
 
 
-@_jit(inline="always")
+@_jit()
 def _decide(
     st: np.ndarray,
-    st8: np.ndarray,
-    score: float,
-    ts: int,
-    index: int,
+    ts: np.ndarray,
+    values: np.ndarray,
+    scores: np.ndarray,
+    signals: np.ndarray,
+    first_index: int,
     threshold: float,
     direction: int,
     cooldown_s: float,
@@ -139,64 +141,87 @@ def _decide(
     adaptive_n: int,
     adaptive_tail: float,
     hoff: int,
-    bbyte: int,
-    epos: int,
-    ecount: float,
-    last: float,
-    last_n: float,
-    acount: int,
-    apos: int,
-) -> tuple[bool, int, float, float, float, int, int]:
-    """Threshold and direction, adaptive quantile, k of n, then cooldown, for the valid point number `index`.
-
-    Returns (signal, epos, ecount, last signal ts, last signal index, adaptive count, adaptive position).
-    """
-    exceed = False
-    if score == score:  # scored (not NaN)
-        if direction == _DIR_BOTH:
-            e = abs(score)
-        elif direction == _DIR_UP:
-            e = score
-        else:
-            e = -score
-        exceed = e > threshold
-        if adaptive_n > 0:
-            b = _adaptive_bin(e)
-            if exceed:
-                tail = 0.0
-                for j in range(max(b, 1), ADAPTIVE_BINS):
-                    tail += st[hoff + j]
-                exceed = tail <= adaptive_tail * acount
-            if acount == adaptive_n:
-                old = st8[bbyte + apos]
-                if 0 < old < ADAPTIVE_BINS:
-                    st[hoff + old] -= 1.0
+    boff: int,
+) -> None:
+    """The second pass over a chunk: threshold and direction, adaptive quantile, k of n, then cooldown, from the
+    scores the first pass wrote. `first_index` is the number of valid points seen before the chunk."""
+    if adaptive_n == 0 and n == 1 and cooldown_s == 0.0 and cooldown_n == 0:
+        for t in range(values.shape[0]):  # no state at all: a plain comparison (NaN scores compare False)
+            score = scores[t]
+            if direction == _DIR_BOTH:
+                signals[t] = abs(score) > threshold
+            elif direction == _DIR_UP:
+                signals[t] = score > threshold
             else:
-                acount += 1
-            st8[bbyte + apos] = b
-            if b > 0:
-                st[hoff + b] += 1.0
-            apos += 1
-            if apos == adaptive_n:
-                apos = 0
-    if n == 1:
-        signal = exceed
-    else:
-        flag = 1.0 if exceed else 0.0
-        ecount = ecount + flag - st[eoff + epos]
-        st[eoff + epos] = flag
-        epos += 1
-        if epos == n:
-            epos = 0
-        signal = exceed and ecount >= k
-    if signal and cooldown_s > 0.0 and float(ts) - last < cooldown_s:
-        signal = False
-    if signal and cooldown_n > 0 and float(index) - last_n < cooldown_n:
-        signal = False
-    if signal:
-        last = float(ts)
-        last_n = float(index)
-    return signal, epos, ecount, last, last_n, acount, apos
+                signals[t] = -score > threshold
+        return
+    st8 = st.view(np.uint8)
+    bbyte = boff * 8
+    last = st[_H_LAST_SIGNAL]
+    last_n = st[_H_LAST_SIGNAL_N]
+    epos = int(st[_H_EPOS])
+    ecount = st[_H_ECOUNT]
+    acount = int(st[_H_ACOUNT])
+    apos = int(st[_H_APOS])
+    index = first_index
+    for t in range(values.shape[0]):
+        if not math.isfinite(values[t]):
+            signals[t] = False
+            continue
+        score = scores[t]
+        exceed = False
+        if score == score:  # scored (not NaN)
+            if direction == _DIR_BOTH:
+                e = abs(score)
+            elif direction == _DIR_UP:
+                e = score
+            else:
+                e = -score
+            exceed = e > threshold
+            if adaptive_n > 0:
+                b = _adaptive_bin(e)
+                if exceed:
+                    tail = 0.0
+                    for j in range(max(b, 1), ADAPTIVE_BINS):
+                        tail += st[hoff + j]
+                    exceed = tail <= adaptive_tail * acount
+                if acount == adaptive_n:
+                    old = st8[bbyte + apos]
+                    if 0 < old < ADAPTIVE_BINS:
+                        st[hoff + old] -= 1.0
+                else:
+                    acount += 1
+                st8[bbyte + apos] = b
+                if b > 0:
+                    st[hoff + b] += 1.0
+                apos += 1
+                if apos == adaptive_n:
+                    apos = 0
+        if n == 1:
+            signal = exceed
+        else:
+            flag = 1.0 if exceed else 0.0
+            ecount = ecount + flag - st[eoff + epos]
+            st[eoff + epos] = flag
+            epos += 1
+            if epos == n:
+                epos = 0
+            signal = exceed and ecount >= k
+        if signal and cooldown_s > 0.0 and float(ts[t]) - last < cooldown_s:
+            signal = False
+        if signal and cooldown_n > 0 and float(index) - last_n < cooldown_n:
+            signal = False
+        if signal:
+            last = float(ts[t])
+            last_n = float(index)
+        signals[t] = signal
+        index += 1
+    st[_H_LAST_SIGNAL] = last
+    st[_H_LAST_SIGNAL_N] = last_n
+    st[_H_EPOS] = epos
+    st[_H_ECOUNT] = ecount
+    st[_H_ACOUNT] = acount
+    st[_H_APOS] = apos
 
 
 @_jit(inline="always")
@@ -220,37 +245,18 @@ def _ring_moments(st: np.ndarray, voff: int, cnt: int) -> tuple[float, float]:
 
 
 @_jit()
-def _run_zscore(
+def _score_zscore(
     st: np.ndarray,
-    ts: np.ndarray,
     values: np.ndarray,
     scores: np.ndarray,
-    signals: np.ndarray,
     ring_loaded: bool,
     window: int,
-    threshold: float,
-    direction: int,
     warmup: int,
-    cooldown_s: float,
-    cooldown_n: int,
-    k: int,
-    n: int,
     floor_abs: float,
     floor_rel: float,
-    adaptive_n: int,
-    adaptive_tail: float,
-    eoff: int,
-    hoff: int,
-    boff: int,
     voff: int,
 ) -> int:
-    st8 = st.view(np.uint8)
-    bbyte = boff * 8
     nseen = int(st[_H_NSEEN])
-    last = st[_H_LAST_SIGNAL]
-    last_n = st[_H_LAST_SIGNAL_N]
-    epos = int(st[_H_EPOS])
-    ecount = st[_H_ECOUNT]
     cnt = int(st[_H_COUNT])
     pos = int(st[_H_POS])
     mean = st[_H_MEAN]
@@ -258,8 +264,6 @@ def _run_zscore(
     since = int(st[_H_SINCE])
     lastx = st[_H_LASTX]
     run = int(st[_H_RUN])
-    acount = int(st[_H_ACOUNT])
-    apos = int(st[_H_APOS])
     inv_window = 1.0 / window
     inv_dof = 1.0 / (cnt - 1) if cnt > 1 else 0.0
     recompute_every = max(window, _RECOMPUTE_EVERY)
@@ -267,7 +271,6 @@ def _run_zscore(
         x = values[t]
         if not math.isfinite(x):
             scores[t] = np.nan
-            signals[t] = False
             continue
         score = np.nan
         if nseen >= warmup and cnt >= 2:
@@ -280,6 +283,7 @@ def _run_zscore(
                 centre = mean
             if scale > 0.0 and scale < np.inf:
                 score = (x - centre) / scale
+        scores[t] = score
         if cnt > 0 and x == lastx:
             run += 1
         else:
@@ -310,18 +314,8 @@ def _run_zscore(
         pos += 1
         if pos == window:
             pos = 0
-        signal, epos, ecount, last, last_n, acount, apos = _decide(
-            st, st8, score, ts[t], nseen, threshold, direction, cooldown_s, cooldown_n, k, n, eoff, adaptive_n,
-            adaptive_tail, hoff, bbyte, epos, ecount, last, last_n, acount, apos,
-        )  # fmt: skip
         nseen += 1
-        scores[t] = score
-        signals[t] = signal
     st[_H_NSEEN] = nseen
-    st[_H_LAST_SIGNAL] = last
-    st[_H_LAST_SIGNAL_N] = last_n
-    st[_H_EPOS] = epos
-    st[_H_ECOUNT] = ecount
     st[_H_COUNT] = cnt
     st[_H_POS] = pos
     st[_H_MEAN] = mean
@@ -329,8 +323,6 @@ def _run_zscore(
     st[_H_SINCE] = since
     st[_H_LASTX] = lastx
     st[_H_RUN] = run
-    st[_H_ACOUNT] = acount
-    st[_H_APOS] = apos
     return 0
 
 
@@ -357,46 +349,24 @@ def _median_mad(st: np.ndarray, off: int, cnt: int) -> tuple[float, float]:
 
 
 @_jit()
-def _run_robust_zscore(
+def _score_robust_zscore(
     st: np.ndarray,
-    ts: np.ndarray,
     values: np.ndarray,
     scores: np.ndarray,
-    signals: np.ndarray,
     window: int,
-    threshold: float,
-    direction: int,
     warmup: int,
-    cooldown_s: float,
-    cooldown_n: int,
-    k: int,
-    n: int,
     floor_abs: float,
     floor_rel: float,
-    adaptive_n: int,
-    adaptive_tail: float,
-    eoff: int,
-    hoff: int,
-    boff: int,
     voff: int,
     soff: int,
 ) -> int:
-    st8 = st.view(np.uint8)
-    bbyte = boff * 8
     nseen = int(st[_H_NSEEN])
-    last = st[_H_LAST_SIGNAL]
-    last_n = st[_H_LAST_SIGNAL_N]
-    epos = int(st[_H_EPOS])
-    ecount = st[_H_ECOUNT]
     cnt = int(st[_H_COUNT])
     pos = int(st[_H_POS])
-    acount = int(st[_H_ACOUNT])
-    apos = int(st[_H_APOS])
     for t in range(values.shape[0]):
         x = values[t]
         if not math.isfinite(x):
             scores[t] = np.nan
-            signals[t] = False
             continue
         score = np.nan
         if nseen >= warmup and cnt >= 2:
@@ -404,6 +374,7 @@ def _run_robust_zscore(
             scale = _floored(MAD_TO_STD * mad, med, floor_abs, floor_rel)
             if scale > 0.0 and scale < np.inf:
                 score = (x - med) / scale
+        scores[t] = score
         if cnt == window:  # evict the oldest value from the sorted window
             y = st[voff + pos]
             lo = 0
@@ -433,69 +404,35 @@ def _run_robust_zscore(
         pos += 1
         if pos == window:
             pos = 0
-        signal, epos, ecount, last, last_n, acount, apos = _decide(
-            st, st8, score, ts[t], nseen, threshold, direction, cooldown_s, cooldown_n, k, n, eoff, adaptive_n,
-            adaptive_tail, hoff, bbyte, epos, ecount, last, last_n, acount, apos,
-        )  # fmt: skip
         nseen += 1
-        scores[t] = score
-        signals[t] = signal
     st[_H_NSEEN] = nseen
-    st[_H_LAST_SIGNAL] = last
-    st[_H_LAST_SIGNAL_N] = last_n
-    st[_H_EPOS] = epos
-    st[_H_ECOUNT] = ecount
     st[_H_COUNT] = cnt
     st[_H_POS] = pos
-    st[_H_ACOUNT] = acount
-    st[_H_APOS] = apos
     return 0
 
 
 @_jit()
-def _run_ewma(
+def _score_ewma(
     st: np.ndarray,
-    ts: np.ndarray,
     values: np.ndarray,
     scores: np.ndarray,
-    signals: np.ndarray,
     robust: bool,
     alpha: float,
-    threshold: float,
-    direction: int,
     warmup: int,
-    cooldown_s: float,
-    cooldown_n: int,
-    k: int,
-    n: int,
     floor_abs: float,
     floor_rel: float,
-    adaptive_n: int,
-    adaptive_tail: float,
-    eoff: int,
-    hoff: int,
-    boff: int,
     c: float,
     kappa: float,
 ) -> int:
-    st8 = st.view(np.uint8)
-    bbyte = boff * 8
     nseen = int(st[_H_NSEEN])
-    last = st[_H_LAST_SIGNAL]
-    last_n = st[_H_LAST_SIGNAL_N]
-    epos = int(st[_H_EPOS])
-    ecount = st[_H_ECOUNT]
     m = st[_H_MEAN]
     v = st[_H_M2]
-    acount = int(st[_H_ACOUNT])
-    apos = int(st[_H_APOS])
     beta = 1.0 - alpha
     robust_gain = alpha / kappa
     for t in range(values.shape[0]):
         x = values[t]
         if not math.isfinite(x):
             scores[t] = np.nan
-            signals[t] = False
             continue
         score = np.nan
         if nseen == 0:
@@ -520,22 +457,11 @@ def _run_ewma(
             if not v < np.inf:  # overflow (|x| near 1e308; an infinite m makes v infinite too): restart from x
                 m = x
                 v = 0.0
-        signal, epos, ecount, last, last_n, acount, apos = _decide(
-            st, st8, score, ts[t], nseen, threshold, direction, cooldown_s, cooldown_n, k, n, eoff, adaptive_n,
-            adaptive_tail, hoff, bbyte, epos, ecount, last, last_n, acount, apos,
-        )  # fmt: skip
-        nseen += 1
         scores[t] = score
-        signals[t] = signal
+        nseen += 1
     st[_H_NSEEN] = nseen
-    st[_H_LAST_SIGNAL] = last
-    st[_H_LAST_SIGNAL_N] = last_n
-    st[_H_EPOS] = epos
-    st[_H_ECOUNT] = ecount
     st[_H_MEAN] = m
     st[_H_M2] = v
-    st[_H_ACOUNT] = acount
-    st[_H_APOS] = apos
     return 0
 
 
@@ -570,19 +496,21 @@ def _run_series(
     c: float,
     kappa: float,
 ) -> int:
-    """Advance one series' state `st` over `values`, writing `scores` and `signals`; 0, or NEEDS_WHOLE_STATE
-    when `ring_loaded` is False and the value ring had to be read in full (the state is then half-updated)."""
+    """Advance one series' state `st` over `values`, writing `scores` and `signals`: a scoring pass, then the
+    decisions. Returns 0, or NEEDS_WHOLE_STATE when `ring_loaded` is False and the value ring had to be read in
+    full (the state is then half-updated and must be discarded)."""
+    first_index = int(st[_H_NSEEN])
     if kind == _KIND_EWMA:
-        return _run_ewma(st, ts, values, scores, signals, robust, alpha, threshold, direction, warmup, cooldown_s,
-                         cooldown_n, k, n, floor_abs, floor_rel, adaptive_n, adaptive_tail, eoff, hoff, boff, c,
-                         kappa)  # fmt: skip
-    if robust:
-        return _run_robust_zscore(st, ts, values, scores, signals, window, threshold, direction, warmup,
-                                  cooldown_s, cooldown_n, k, n, floor_abs, floor_rel, adaptive_n, adaptive_tail,
-                                  eoff, hoff, boff, voff, soff)  # fmt: skip
-    return _run_zscore(st, ts, values, scores, signals, ring_loaded, window, threshold, direction, warmup,
-                       cooldown_s, cooldown_n, k, n, floor_abs, floor_rel, adaptive_n, adaptive_tail, eoff, hoff,
-                       boff, voff)  # fmt: skip
+        status = _score_ewma(st, values, scores, robust, alpha, warmup, floor_abs, floor_rel, c, kappa)
+    elif robust:
+        status = _score_robust_zscore(st, values, scores, window, warmup, floor_abs, floor_rel, voff, soff)
+    else:
+        status = _score_zscore(st, values, scores, ring_loaded, window, warmup, floor_abs, floor_rel, voff)
+    if status != 0:
+        return status
+    _decide(st, ts, values, scores, signals, first_index, threshold, direction, cooldown_s, cooldown_n, k, n, eoff,
+            adaptive_n, adaptive_tail, hoff, boff)  # fmt: skip
+    return 0
 
 
 @_jit()
