@@ -36,6 +36,7 @@ class ProbeStep:
     series: int
     points: int
     new_signals: list[InsightSignal]
+    state_bytes: int = 0  # detector state written (only the pages that changed)
 
 
 def probe(
@@ -84,7 +85,7 @@ def probe(
             points += int(np.count_nonzero(~np.isnan(values)))
         states.save(updated)
         new = signal_store.record_new(conn, found)
-    return ProbeStep(detector.name, start, end, len(series), points, new)
+    return ProbeStep(detector.name, start, end, len(series), points, new, states.bytes_written)
 
 
 def spec_fingerprint(detector: DetectorSettings) -> str:

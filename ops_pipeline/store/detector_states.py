@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -41,6 +42,7 @@ class DetectorStates:
         self.detector = detector
         self.layout = _params(spec).layout
         self.fingerprint = fingerprint
+        self.bytes_written = 0  # state bytes the saves so far wrote (pages only)
         self._stored: dict[str, _Stored] = {}
 
     def heads(self) -> dict[str, int | None]:
@@ -78,7 +80,7 @@ class DetectorStates:
             stored = self._stored.get(key)
             if stored is None or not stored.usable:
                 continue
-            header = assemble(self.layout, {0: stored.pages[0]}).data
+            header = np.frombuffer(stored.pages[0], dtype="<f8")
             wanted.extend((key, page) for page in sorted(pages_for(self.layout, header, points)) if page != 0)
         self._read(wanted)
         for key, page in wanted:
@@ -127,7 +129,7 @@ class DetectorStates:
             for page in loaded:
                 data = page_bytes(state, page)
                 if stored is None or not stored.usable or stored.pages.get(page) != data:
-                    pages.append({"detector": self.detector, "series_key": key, "page": page, "data": data})
+                    pages.append({"detector": self.detector, "page": page, "series_key": key, "data": data})
         for start in range(0, len(replaced), BATCH):
             self.conn.execute(
                 detector_state_pages.delete().where(
@@ -136,7 +138,8 @@ class DetectorStates:
                 )
             )
         self._upsert(detector_states, heads, ["detector", "series_key"])
-        self._upsert(detector_state_pages, pages, ["detector", "series_key", "page"])
+        self._upsert(detector_state_pages, pages, ["detector", "page", "series_key"])
+        self.bytes_written += sum(len(row["data"]) for row in pages)
 
     def _fits(self, layout: bytes | None) -> bool:
         try:
@@ -145,14 +148,32 @@ class DetectorStates:
             return False
 
     def _read(self, wanted: list[tuple[str, int]]) -> None:
+        """Read (series, page) pairs, grouped by page or by series, whichever makes fewer queries: an IN list of
+        one column uses the primary key where a list of (series, page) pairs makes SQLite scan."""
         c = detector_state_pages.c
-        for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start : start + BATCH]
-            query = sa.select(c.series_key, c.page, c.data).where(
-                c.detector == self.detector, sa.tuple_(c.series_key, c.page).in_(chunk)
-            )
+        by_page: dict[int, list[str]] = {}
+        by_series: dict[str, list[int]] = {}
+        for key, page in wanted:
+            by_page.setdefault(page, []).append(key)
+            by_series.setdefault(key, []).append(page)
+        queries: list[sa.Select[Any]] = []
+        if len(by_page) <= len(by_series):
+            for page, keys in by_page.items():
+                for start in range(0, len(keys), BATCH):
+                    chosen = keys[start : start + BATCH]
+                    queries.append(self._pages_query().where(c.page == page, c.series_key.in_(chosen)))
+        else:
+            for key, pages in by_series.items():
+                for start in range(0, len(pages), BATCH):
+                    chosen_pages = pages[start : start + BATCH]
+                    queries.append(self._pages_query().where(c.series_key == key, c.page.in_(chosen_pages)))
+        for query in queries:
             for row in self.conn.execute(query):
                 self._stored[row.series_key].pages[row.page] = bytes(row.data)
+
+    def _pages_query(self) -> sa.Select[Any]:
+        c = detector_state_pages.c
+        return sa.select(c.series_key, c.page, c.data).where(c.detector == self.detector)
 
     def _upsert(self, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
         if not rows:

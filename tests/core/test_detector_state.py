@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from ops_pipeline.core.detectors import (
     update_many,
     warm_up,
 )
-from ops_pipeline.core.detectors.pages import PAGE_SLOTS, assemble, page_bytes, page_count, pages_for
+from ops_pipeline.core.detectors.pages import assemble, page_bytes, page_count, page_slice, pages_for
 from ops_pipeline.core.synthetic import labelled_series
 
 KINDS = ("zscore", "ewma")
@@ -156,10 +157,8 @@ def test_non_finite_state_values_round_trip() -> None:
 def paged(state: StreamState, pages: set[int]) -> StreamState:
     """`state` as the store hands it out: only `pages` loaded, the rest garbage."""
     partial = assemble(state.layout, {p: page_bytes(state, p) for p in pages})
-    garbage = np.setdiff1d(np.arange(state.layout.size), np.concatenate([
-        np.arange(state.layout.size)[p * PAGE_SLOTS : (p + 1) * PAGE_SLOTS] for p in pages
-    ]))  # fmt: skip
-    partial.data[garbage] = np.nan
+    for page in set(range(page_count(state.layout))) - pages:
+        partial.data[page_slice(state.layout, page)] = np.nan
     return partial
 
 
@@ -202,11 +201,14 @@ def test_an_update_on_the_pages_it_needs_equals_one_on_the_whole_state(
 def test_a_long_window_update_needs_a_page_or_two() -> None:
     spec = DetectorSpec(kind="zscore", window=12_000)
     state, _, _ = update_many(spec, None, ts_of(13_000), noise(13_000))
-    assert page_count(state.layout) >= 24
+    assert page_count(state.layout) == 1 + math.ceil(12_000 / 64)
     needed = pages_for(state.layout, state.data, 1)
-    assert 1 <= len(needed) <= 3 and 0 in needed
+    assert len(needed) == 2 and 0 in needed  # page 0 (header, adaptive quantile) and one 512-byte ring page
+    short = DetectorSpec(kind="zscore", window=60)
+    state, _, _ = update_many(short, None, ts_of(100), noise(100))
+    assert len(pages_for(state.layout, state.data, 1)) == 2  # the same for a window of 60
     robust = DetectorSpec(kind="zscore", window=12_000, robust=True)
-    assert len(pages_for(StreamState.new(robust).layout, StreamState.new(robust).data, 1)) >= 47  # all of it
+    assert len(pages_for(StreamState.new(robust).layout, StreamState.new(robust).data, 1)) == 1 + math.ceil(24_000 / 64)
 
 
 def test_an_unforeseen_recompute_asks_for_the_whole_state() -> None:

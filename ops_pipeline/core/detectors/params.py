@@ -38,27 +38,27 @@ class Layout:
     confirm_n: int
     adaptive_window: int  # 0 when the adaptive threshold is off
 
-    @property
+    @functools.cached_property
     def eoff(self) -> int:
         return _HEADER
 
-    @property
+    @functools.cached_property
     def hoff(self) -> int:
         return self.eoff + self.confirm_n
 
-    @property
+    @functools.cached_property
     def boff(self) -> int:
         return self.hoff + (ADAPTIVE_BINS if self.adaptive_window else 0)
 
-    @property
+    @functools.cached_property
     def voff(self) -> int:
         return self.boff + math.ceil(self.adaptive_window / 8)
 
-    @property
+    @functools.cached_property
     def soff(self) -> int:
         return self.voff + self.window
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
         return self.soff + (self.window if self.robust else 0)
 

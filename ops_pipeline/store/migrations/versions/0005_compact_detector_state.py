@@ -35,14 +35,17 @@ def upgrade() -> None:
     op.create_table(
         "detector_state_pages",
         sa.Column("detector", sa.String(200)),
-        sa.Column("series_key", sa.String(1000)),
         sa.Column("page", sa.Integer),
+        sa.Column("series_key", sa.String(1000)),
         sa.Column("data", sa.LargeBinary, nullable=False),
-        sa.PrimaryKeyConstraint("detector", "series_key", "page", name="pk_detector_state_pages"),
+        sa.PrimaryKeyConstraint("detector", "page", "series_key", name="pk_detector_state_pages"),
+        sqlite_with_rowid=False,
     )
+    op.create_index("ix_detector_state_pages_detector_series_key", "detector_state_pages", ["detector", "series_key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_detector_state_pages_detector_series_key", table_name="detector_state_pages")
     op.drop_table("detector_state_pages")
     op.drop_table("detector_states")
     op.create_table(
