@@ -130,15 +130,15 @@ def tune(kind: str, tuning: Sequence[LabelledSeries]) -> dict[str, tuple[Candida
 
 def sensitivity(kind: str, tuning: Sequence[LabelledSeries]) -> list[str]:
     """The tuning-half scores of the defaults of `kind` and of each one-parameter change to them."""
-    shipped = DetectorSpec(**KINDS[kind])
+    shipped = candidate(kind).label
     changes: list[tuple[str, Any]] = [("", SHIPPED_VALUE)]
-    changes += [("window", w) for w in GRID["window"]] if shipped.kind == "zscore" else []
-    changes += [("alpha", a) for a in GRID["alpha"]] if shipped.kind == "ewma" else []
+    changes += [("window", w) for w in GRID["window"]] if KINDS[kind]["kind"] == "zscore" else []
+    changes += [("alpha", a) for a in GRID["alpha"]] if KINDS[kind]["kind"] == "ewma" else []
     changes += [(name, v) for name in ("threshold", "cooldown_points", "adaptive", "floors") for v in GRID[name]]
     lines = []
     for name, value in changes:
         one = candidate(kind) if value is SHIPPED_VALUE else candidate(kind, **{name: value})
-        if value is not SHIPPED_VALUE and one.spec == shipped:
+        if value is not SHIPPED_VALUE and one.label == shipped:
             continue
         tally = evaluate(one.spec, tuning)
         scores = "".join(f"{tally.score(p):>15.1f}" for p in PROFILES)
