@@ -115,11 +115,18 @@ def _init_state(st: np.ndarray) -> None:
 
 @_jit(inline="always")
 def _adaptive_bin(e: float) -> int:
-    """0 for e <= 1 (and NaN), then ADAPTIVE_BINS_PER_OCTAVE bins per doubling of e, capped at the last bin."""
+    """0 for e <= 1 (and NaN), then ADAPTIVE_BINS_PER_OCTAVE bins per doubling of e, capped at the last bin:
+    1 + 8 * floor(log2 e) + floor(8 * (e / 2**floor(log2 e) - 1)), computed without a call into libm."""
     if not e > 1.0:
         return 0
-    mantissa, exponent = math.frexp(e)  # e = mantissa * 2**exponent, mantissa in [0.5, 1)
-    b = 1 + ADAPTIVE_BINS_PER_OCTAVE * (exponent - 1) + int((2.0 * mantissa - 1.0) * ADAPTIVE_BINS_PER_OCTAVE)
+    if e >= 256.0:  # 2**8: past the last octave (and infinite scores)
+        return ADAPTIVE_BINS - 1
+    octave = 0
+    power = 1.0
+    while e >= 2.0 * power and octave < 7:
+        power *= 2.0
+        octave += 1
+    b = 1 + ADAPTIVE_BINS_PER_OCTAVE * octave + int((e / power - 1.0) * ADAPTIVE_BINS_PER_OCTAVE)
     return min(b, ADAPTIVE_BINS - 1)
 
 
@@ -179,20 +186,23 @@ def _decide(
                 e = -score
             exceed = e > threshold
             if adaptive_n > 0:
-                b = _adaptive_bin(e)
+                # Only exceeding points get a bin (and count in the histogram): the bins of the others never
+                # matter, and keeping them at 0 leaves this loop without unpredictable branches.
+                b = 0
                 if exceed:
+                    b = _adaptive_bin(e)
                     tail = 0.0
                     for j in range(max(b, 1), ADAPTIVE_BINS):
                         tail += st[hoff + j]
                     exceed = tail <= adaptive_tail * acount
                 if acount == adaptive_n:
                     old = st8[bbyte + apos]
-                    if 0 < old < ADAPTIVE_BINS:
-                        st[hoff + old] -= 1.0
+                    if old != 0:
+                        st[hoff + min(old, ADAPTIVE_BINS - 1)] -= 1.0
                 else:
                     acount += 1
                 st8[bbyte + apos] = b
-                if b > 0:
+                if b != 0:
                     st[hoff + b] += 1.0
                 apos += 1
                 if apos == adaptive_n:
@@ -226,7 +236,13 @@ def _decide(
 
 @_jit(inline="always")
 def _floored(scale: float, centre: float, floor_abs: float, floor_rel: float) -> float:
-    return max(scale, floor_abs, floor_rel * abs(centre))
+    """max(scale, floor_abs, floor_rel * |centre|), written as comparisons (cheaper than max() in the loops)."""
+    floor = floor_rel * abs(centre)
+    if floor < floor_abs:
+        floor = floor_abs
+    if scale < floor:
+        scale = floor
+    return scale
 
 
 @_jit(inline="always")
@@ -274,13 +290,14 @@ def _score_zscore(
             continue
         score = np.nan
         if nseen >= warmup and cnt >= 2:
-            if run >= cnt:  # every value of the window is lastx: exactly no spread, whatever the rounding
-                scale = _floored(0.0, lastx, floor_abs, floor_rel)
-                centre = lastx
-            else:
+            if run < cnt:
                 var = m2 * inv_dof
-                scale = _floored(math.sqrt(var) if var > 0.0 else 0.0, mean, floor_abs, floor_rel)
+                spread = math.sqrt(var) if var > 0.0 else 0.0
                 centre = mean
+            else:  # every value of the window is lastx: exactly no spread, whatever the rounding
+                spread = 0.0
+                centre = lastx
+            scale = _floored(spread, centre, floor_abs, floor_rel)
             if scale > 0.0 and scale < np.inf:
                 score = (x - centre) / scale
         scores[t] = score

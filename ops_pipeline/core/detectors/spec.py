@@ -37,10 +37,12 @@ Semantics (identical in the batch and the streaming form)
         The point *exceeds* when its exceedance e > threshold, with e = score (up), -score (down), |score| (both).
     Adaptive threshold (``adaptive_quantile`` p, ``adaptive_window`` N)
         An exceeding point exceeds only if it is also above the p-quantile of the exceedances of the last N scored
-        points before it: at most (1 - p) of them may lie in its bin or above. Exceedances are binned from 1 up,
-        eight bins per doubling (so the comparison is exact to 1/8 of an octave); everything at or below 1
-        shares one bin. Heavy-tailed series, whose normal bursts score high all the time, thus signal only on what
-        is unusual for them. With fewer than 1 / (1 - p) scored points the point must beat every one of them.
+        points before it: at most (1 - p) * N of them may have exceeded the threshold and lie in its bin or above.
+        Exceedances are binned from 1 up, eight bins per doubling (so the comparison is exact to 1/8 of an
+        octave; the last bin takes everything from 256 up). Heavy-tailed series, whose normal bursts score high
+        all the time, thus signal only on what is unusual for them. With fewer than 1 / (1 - p) scored points the
+        point must beat every earlier exceedance. Every scored point counts towards N, whether it exceeded or
+        not, and so does one whose signal k of n or a cooldown suppressed.
     k of n confirmation
         A valid point signals only when it exceeds AND at least ``confirm_k`` of the last ``confirm_n`` valid
         points (itself included) exceed. Valid but unscored points (warm-up, zero scale) count as not exceeding.
