@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,8 +69,6 @@ def seed(
     engine: sa.Engine, detector: DetectorSettings, keys: list[str], now: int, base: float, rng: np.random.Generator
 ) -> WindowFigures:
     """Warm states for every series, ending at `now`, saved as the probe would have left them."""
-    import time
-
     started = time.perf_counter()
     spec = detector.spec()
     points = spec.history_points
@@ -89,8 +88,6 @@ def seed(
 
 
 def tick(engine: sa.Engine, figures: WindowFigures, source: MetricsSource, last_end: int, now: int) -> ProbeStep:
-    import time
-
     started = time.perf_counter()
     step = probe(engine, figures.detector, source, last_end, now, 1440)
     figures.ticks.append(time.perf_counter() - started)
