@@ -1,7 +1,9 @@
 """The compiled kernels: the per-family loops over a per-series state vector, and the batch drivers.
 
-`_run_series` advances one series' state vector over a chunk of points in two passes: one compiled scoring loop
-per detector family (`_score_zscore`, `_score_robust_zscore`, `_score_ewma`) writes the scores, then `_decide`
+`_run_series` advances one series' state vector over a chunk of points in passes: one compiled scoring loop per
+detector family (`_score_zscore`, `_score_plain_ewma`, `_score_robust_zscore`, `_score_ewma` for the robust
+ewma) writes the scores (the plain ones write each point's numerator, variance and floor, and
+`_divide_by_scale` then divides in a loop without recurrence, which the compiler vectorises), then `_decide`
 turns them into signals (threshold and direction, the adaptive quantile, k of n, cooldown). The batch kernels
 call it once per series over the whole row, `update` and `update_many` call it over the new points of one
 series: the same code either way, hence identical results. Each loop keeps its part of the header in local
@@ -235,14 +237,36 @@ def _decide(
 
 
 @_jit(inline="always")
-def _floored(scale: float, centre: float, floor_abs: float, floor_rel: float) -> float:
-    """max(scale, floor_abs, floor_rel * |centre|), written as comparisons (cheaper than max() in the loops)."""
+def _floor_of(centre: float, floor_abs: float, floor_rel: float) -> float:
+    """max(floor_abs, floor_rel * |centre|), written as comparisons (cheaper than max() in the loops)."""
     floor = floor_rel * abs(centre)
     if floor < floor_abs:
         floor = floor_abs
+    return floor
+
+
+@_jit(inline="always")
+def _floored(scale: float, centre: float, floor_abs: float, floor_rel: float) -> float:
+    """max(scale, floor_abs, floor_rel * |centre|)."""
+    floor = _floor_of(centre, floor_abs, floor_rel)
     if scale < floor:
         scale = floor
     return scale
+
+
+@_jit(inline="always")
+def _divide_by_scale(scores: np.ndarray, variances: np.ndarray, floors: np.ndarray) -> None:
+    """scores[t] (the numerator x - centre, or NaN) / max(sqrt(variances[t]), floors[t]); NaN where that scale is
+    0 or not finite. No recurrence runs through it, so the compiler vectorises the square roots and divisions
+    the scoring loops would otherwise queue one after the other."""
+    for t in range(scores.shape[0]):
+        var = variances[t]
+        scale = math.sqrt(var) if var > 0.0 else 0.0
+        floor = floors[t]
+        if scale < floor:
+            scale = floor
+        score = scores[t] / scale
+        scores[t] = score if (scale > 0.0) & (scale < np.inf) else np.nan
 
 
 @_jit(inline="always")
@@ -265,6 +289,8 @@ def _score_zscore(
     st: np.ndarray,
     values: np.ndarray,
     scores: np.ndarray,
+    variances: np.ndarray,
+    floors: np.ndarray,
     ring_loaded: bool,
     window: int,
     warmup: int,
@@ -285,22 +311,21 @@ def _score_zscore(
     recompute_every = max(window, _RECOMPUTE_EVERY)
     for t in range(values.shape[0]):
         x = values[t]
+        variances[t] = 0.0
+        floors[t] = 1.0
         if not math.isfinite(x):
             scores[t] = np.nan
             continue
-        score = np.nan
         if nseen >= warmup and cnt >= 2:
             if run < cnt:
-                var = m2 * inv_dof
-                spread = math.sqrt(var) if var > 0.0 else 0.0
+                variances[t] = m2 * inv_dof
                 centre = mean
             else:  # every value of the window is lastx: exactly no spread, whatever the rounding
-                spread = 0.0
                 centre = lastx
-            scale = _floored(spread, centre, floor_abs, floor_rel)
-            if scale > 0.0 and scale < np.inf:
-                score = (x - centre) / scale
-        scores[t] = score
+            floors[t] = _floor_of(centre, floor_abs, floor_rel)
+            scores[t] = x - centre  # divided by the scale in _divide_by_scale
+        else:
+            scores[t] = np.nan
         if cnt > 0 and x == lastx:
             run += 1
         else:
@@ -429,6 +454,51 @@ def _score_robust_zscore(
 
 
 @_jit()
+def _score_plain_ewma(
+    st: np.ndarray,
+    values: np.ndarray,
+    scores: np.ndarray,
+    variances: np.ndarray,
+    floors: np.ndarray,
+    alpha: float,
+    warmup: int,
+    floor_abs: float,
+    floor_rel: float,
+) -> int:
+    nseen = int(st[_H_NSEEN])
+    m = st[_H_MEAN]
+    v = st[_H_M2]
+    beta = 1.0 - alpha
+    for t in range(values.shape[0]):
+        x = values[t]
+        variances[t] = 0.0
+        floors[t] = 1.0
+        if not math.isfinite(x):
+            scores[t] = np.nan
+            continue
+        scores[t] = np.nan
+        if nseen == 0:
+            m = x
+            v = 0.0
+        else:
+            d = x - m
+            if nseen >= warmup:
+                variances[t] = v
+                floors[t] = _floor_of(m, floor_abs, floor_rel)
+                scores[t] = d  # divided by the scale in _divide_by_scale
+            m += alpha * d
+            v = beta * (v + alpha * d * d)
+            if not v < np.inf:  # overflow (|x| near 1e308; an infinite m makes v infinite too): restart from x
+                m = x
+                v = 0.0
+        nseen += 1
+    st[_H_NSEEN] = nseen
+    st[_H_MEAN] = m
+    st[_H_M2] = v
+    return 0
+
+
+@_jit()
 def _score_ewma(
     st: np.ndarray,
     values: np.ndarray,
@@ -517,12 +587,21 @@ def _run_series(
     decisions. Returns 0, or NEEDS_WHOLE_STATE when `ring_loaded` is False and the value ring had to be read in
     full (the state is then half-updated and must be discarded)."""
     first_index = int(st[_H_NSEEN])
-    if kind == _KIND_EWMA:
-        status = _score_ewma(st, values, scores, robust, alpha, warmup, floor_abs, floor_rel, c, kappa)
-    elif robust:
-        status = _score_robust_zscore(st, values, scores, window, warmup, floor_abs, floor_rel, voff, soff)
+    if robust:  # the scale enters the robust recursions: they divide as they go
+        if kind == _KIND_EWMA:
+            status = _score_ewma(st, values, scores, robust, alpha, warmup, floor_abs, floor_rel, c, kappa)
+        else:
+            status = _score_robust_zscore(st, values, scores, window, warmup, floor_abs, floor_rel, voff, soff)
     else:
-        status = _score_zscore(st, values, scores, ring_loaded, window, warmup, floor_abs, floor_rel, voff)
+        variances = np.empty(values.shape[0])
+        floors = np.empty(values.shape[0])
+        if kind == _KIND_EWMA:
+            status = _score_plain_ewma(st, values, scores, variances, floors, alpha, warmup, floor_abs, floor_rel)
+        else:
+            status = _score_zscore(st, values, scores, variances, floors, ring_loaded, window, warmup, floor_abs,
+                                   floor_rel, voff)  # fmt: skip
+        if status == 0:
+            _divide_by_scale(scores, variances, floors)
     if status != 0:
         return status
     _decide(st, ts, values, scores, signals, first_index, threshold, direction, cooldown_s, cooldown_n, k, n, eoff,
