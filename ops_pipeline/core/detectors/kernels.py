@@ -1,9 +1,9 @@
 """The compiled kernels: the per-family loops over a per-series state vector, and the batch drivers.
 
 `_run_series` advances one series' state vector over a chunk of points in passes: one compiled scoring loop per
-detector family (`_score_zscore`, `_score_plain_ewma`, `_score_robust_zscore`, `_score_ewma` for the robust
-ewma) writes the scores (the plain ones write each point's numerator, variance and floor, and
-`_divide_by_scale` then divides in a loop without recurrence, which the compiler vectorises), then `_decide`
+detector family (`_score_zscore`, `_score_plain_ewma`, `_score_robust_zscore`, `_score_robust_ewma`) writes the
+scores (the plain ones write each point's numerator, variance and floor, and `_divide_by_scale` then divides in
+a loop without recurrence, which the compiler vectorises), then `_decide`
 turns them into signals (threshold and direction, the adaptive quantile, k of n, cooldown). The batch kernels
 call it once per series over the whole row, `update` and `update_many` call it over the new points of one
 series: the same code either way, hence identical results. Each loop keeps its part of the header in local
@@ -499,11 +499,10 @@ def _score_plain_ewma(
 
 
 @_jit()
-def _score_ewma(
+def _score_robust_ewma(
     st: np.ndarray,
     values: np.ndarray,
     scores: np.ndarray,
-    robust: bool,
     alpha: float,
     warmup: int,
     floor_abs: float,
@@ -530,15 +529,11 @@ def _score_ewma(
             scale = _floored(math.sqrt(v), m, floor_abs, floor_rel)
             if nseen >= warmup and scale > 0.0 and scale < np.inf:
                 score = d / scale
-                if robust:
-                    lim = c * scale
-                    d = min(max(d, -lim), lim)
-                    m += alpha * d
-                    v = beta * (v + robust_gain * d * d)
-                else:
-                    m += alpha * d
-                    v = beta * (v + alpha * d * d)
-            else:
+                lim = c * scale
+                d = min(max(d, -lim), lim)
+                m += alpha * d
+                v = beta * (v + robust_gain * d * d)
+            else:  # warm-up: the plain recursion
                 m += alpha * d
                 v = beta * (v + alpha * d * d)
             if not v < np.inf:  # overflow (|x| near 1e308; an infinite m makes v infinite too): restart from x
@@ -589,7 +584,7 @@ def _run_series(
     first_index = int(st[_H_NSEEN])
     if robust:  # the scale enters the robust recursions: they divide as they go
         if kind == _KIND_EWMA:
-            status = _score_ewma(st, values, scores, robust, alpha, warmup, floor_abs, floor_rel, c, kappa)
+            status = _score_robust_ewma(st, values, scores, alpha, warmup, floor_abs, floor_rel, c, kappa)
         else:
             status = _score_robust_zscore(st, values, scores, window, warmup, floor_abs, floor_rel, voff, soff)
     else:
