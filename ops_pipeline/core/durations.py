@@ -15,3 +15,16 @@ def parse_duration(text: str) -> int:
     if not cleaned or "".join(f"{n}{u}" for n, u in parts) != cleaned:
         raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 30m, 1h, 1d or 1h30m")
     return sum(int(number) * UNITS[unit] for number, unit in parts)
+
+
+def format_duration(seconds: int) -> str:
+    """The shortest exact spelling of whole seconds in the units `parse_duration` reads: `1d2h`, `90s`, `0s`."""
+    if seconds == 0:
+        return "0s"
+    parts = []
+    rest = seconds
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -1,4 +1,4 @@
-"""Insight signals and streaming detector state in the ops store."""
+"""Insight signals in the ops store (streaming detector states: `detector_states`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ops_pipeline.core.signals import InsightSignal
-from ops_pipeline.store.tables import detector_states, insight_signals
+from ops_pipeline.store.tables import insight_signals
 
 BATCH = 1000
 
@@ -60,40 +60,6 @@ def recent_signals(engine: sa.Engine, limit: int = 50) -> list[InsightSignal]:
     query = sa.select(insight_signals).order_by(insight_signals.c.ts.desc(), insight_signals.c.id.desc()).limit(limit)
     with engine.connect() as conn:
         return [_signal(r) for r in conn.execute(query)]
-
-
-def load_states(conn: sa.Connection, detector: str) -> dict[str, tuple[dict[str, Any], int | None]]:
-    """Streaming state and last processed timestamp (epoch seconds) of every series of one detector."""
-    rows = conn.execute(
-        sa.select(detector_states.c.series_key, detector_states.c.state, detector_states.c.last_ts).where(
-            detector_states.c.detector == detector
-        )
-    )
-    return {r.series_key: (r.state, int(_utc(r.last_ts).timestamp()) if r.last_ts else None) for r in rows}
-
-
-def save_states(conn: sa.Connection, detector: str, states: dict[str, tuple[dict[str, Any], int]]) -> None:
-    if not states:
-        return
-    now = datetime.now(UTC)
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    rows = [
-        {
-            "detector": detector,
-            "series_key": key,
-            "state": state,
-            "last_ts": datetime.fromtimestamp(ts, UTC),
-            "updated_at": now,
-        }
-        for key, (state, ts) in states.items()
-    ]
-    statement = insert(detector_states)
-    statement = statement.on_conflict_do_update(
-        index_elements=["detector", "series_key"],
-        set_={c: statement.excluded[c] for c in ("state", "last_ts", "updated_at")},
-    )
-    for start in range(0, len(rows), BATCH):  # one statement, many parameter sets: compiled once
-        conn.execute(statement, rows[start : start + BATCH])
 
 
 def _row(signal: InsightSignal) -> dict[str, Any]:

@@ -126,14 +126,30 @@ insight_signals = sa.Table(
     sa.Index(None, "metric", "ts"),
 )
 
+# Streaming detector states, one row per series (what the state was built under, where it stands) and its
+# state vector in fixed-size binary pages (see core/detectors/pages), so a tick rewrites only what changed.
 detector_states = sa.Table(
     "detector_states",
     metadata,
     sa.Column("detector", sa.String(200), primary_key=True),
     sa.Column("series_key", sa.String(1000), primary_key=True),
-    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("layout", sa.LargeBinary, nullable=False),
     sa.Column("last_ts", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Keyed page first: the pages one tick rewrites (page 0 and the same ring page of every series fed the same grid)
+# are neighbours in the table, so a tick dirties a few database pages however long the windows are.
+detector_state_pages = sa.Table(
+    "detector_state_pages",
+    metadata,
+    sa.Column("detector", sa.String(200), primary_key=True),
+    sa.Column("page", sa.Integer, primary_key=True),
+    sa.Column("series_key", sa.String(1000), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Index(None, "detector", "series_key"),
+    sqlite_with_rowid=False,
 )
 
 backfill_manifests = sa.Table(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,6 @@ from hypothesis import strategies as st
 
 from ops_pipeline.core import detectors
 from ops_pipeline.core.detectors import (
-    STATE_VERSION,
     BatchResult,
     DetectorSpec,
     Signal,
@@ -38,6 +36,22 @@ STEP = 60
 KINDS = ("zscore", "ewma")
 DIRECTIONS = ("up", "down", "both")
 COMBOS = list(itertools.product(KINDS, (False, True), DIRECTIONS))
+
+
+# The definitions themselves: no cooldown, no adaptive quantile, no scale floor, threshold 3 and a zscore window
+# of 60 (the shipped defaults differ; tests/core/test_detector_defaults.py covers them).
+PLAIN: dict[str, Any] = {
+    "threshold": 3.0,
+    "cooldown_points": 0,
+    "adaptive_quantile": None,
+    "scale_floor": 0.0,
+    "scale_floor_rel": 0.0,
+}
+
+
+def plain(**options: Any) -> DetectorSpec:
+    window = {"window": 60} if options.get("kind") == "zscore" and "window" not in options else {}
+    return DetectorSpec(**{**PLAIN, **window, **options})
 
 
 def ts_of(n: int, step: int = STEP) -> np.ndarray:
@@ -119,11 +133,29 @@ def exact_zscores(values: np.ndarray, window: int, warmup: int, robust: bool = F
         ({"kind": "zscore", "confirm_k": 3, "confirm_n": 2}, "confirm_k"),
         ({"kind": "zscore", "confirm_k": 0}, "confirm_k"),
         ({"kind": "zscore", "confirm_k": True}, "confirm_k"),
+        ({"kind": "ewma", "window": 60}, "window"),
+        ({"kind": "zscore", "cooldown_points": -1}, "cooldown_points"),
+        ({"kind": "zscore", "cooldown_points": 1.5}, "cooldown_points"),
+        ({"kind": "zscore", "scale_floor": -1e-6}, "scale_floor"),
+        ({"kind": "zscore", "scale_floor_rel": float("nan")}, "scale_floor_rel"),
+        ({"kind": "zscore", "adaptive_quantile": 1.0}, "adaptive_quantile"),
+        ({"kind": "zscore", "adaptive_quantile": 0.0}, "adaptive_quantile"),
+        ({"kind": "zscore", "adaptive_window": 0}, "adaptive_window"),
     ],
 )
 def test_invalid_spec_names_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         DetectorSpec(**kwargs)
+
+
+def test_fields_left_out_take_their_defaults() -> None:
+    assert DetectorSpec(kind="zscore") == DetectorSpec(kind="zscore", window=30, cooldown_points=60)
+    assert DetectorSpec(kind="ewma").window is None
+    assert DetectorSpec(kind="zscore", cooldown_s=600).cooldown_points == 0  # a cooldown in time replaces the default
+    assert DetectorSpec(kind="zscore", confirm_k=2).confirm_n == 2
+    assert DetectorSpec(kind="zscore", adaptive_quantile=None).history_points == 30 + 1 + 60
+    assert DetectorSpec(kind="zscore", window=12_000).history_points == 12_000 + 2000 + 1 + 60
+    assert DetectorSpec(kind="ewma", alpha=0.1).baseline_points == 132  # 0.9 ** 132 < 1e-6
 
 
 def test_alpha_defaults_and_halflife() -> None:
@@ -140,13 +172,13 @@ def test_alpha_defaults_and_halflife() -> None:
 def test_zscore_window_is_the_last_valid_points_before_t(window: int) -> None:
     x = noise(300, seed=window)
     x[[40, 41, 150]] = np.nan
-    got = run(DetectorSpec(kind="zscore", window=window, warmup=3), x).scores[0]
+    got = run(plain(kind="zscore", window=window, warmup=3), x).scores[0]
     np.testing.assert_allclose(got, exact_zscores(x, window, 3), rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
 def test_zscore_matches_pandas_rolling_with_sample_std() -> None:
     x = noise(500, seed=3, sigma=4.0, level=100.0)
-    got = run(DetectorSpec(kind="zscore", window=60, warmup=30), x).scores[0]
+    got = run(plain(kind="zscore", window=60, warmup=30), x).scores[0]
     s = pd.Series(x)
     r = s.rolling(60, min_periods=30)
     want = ((s - r.mean().shift()) / r.std().shift()).to_numpy()
@@ -157,14 +189,14 @@ def test_zscore_matches_pandas_rolling_with_sample_std() -> None:
 def test_robust_zscore_is_median_and_scaled_mad(window: int) -> None:
     x = np.round(noise(250, seed=11) * 3) / 3  # ties exercise the sorted window
     x[[10, 99]] = np.nan
-    got = run(DetectorSpec(kind="zscore", window=window, warmup=2, robust=True), x).scores[0]
+    got = run(plain(kind="zscore", window=window, warmup=2, robust=True), x).scores[0]
     np.testing.assert_allclose(got, exact_zscores(x, window, 2, robust=True), rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
 @pytest.mark.parametrize(("alpha", "halflife"), [(0.1, None), (0.3, None), (None, 7.0)])
 def test_ewma_matches_pandas_adjust_false(alpha: float | None, halflife: float | None) -> None:
     x = noise(400, seed=5, sigma=2.0, level=50.0)
-    got = run(DetectorSpec(kind="ewma", alpha=alpha, halflife=halflife, warmup=20), x).scores[0]
+    got = run(plain(kind="ewma", alpha=alpha, halflife=halflife, warmup=20), x).scores[0]
     e = pd.Series(x).ewm(alpha=alpha, halflife=halflife, adjust=False, min_periods=20)
     want = ((x - e.mean().shift()) / np.sqrt(e.var(bias=True).shift())).to_numpy()
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True)
@@ -172,11 +204,11 @@ def test_ewma_matches_pandas_adjust_false(alpha: float | None, halflife: float |
 
 def test_halflife_is_the_same_detector_as_its_alpha() -> None:
     x = noise(300, seed=8)
-    by_halflife = DetectorSpec(kind="ewma", halflife=12.0)
-    by_alpha = DetectorSpec(kind="ewma", alpha=by_halflife.effective_alpha)
+    by_halflife = plain(kind="ewma", halflife=12.0)
+    by_alpha = plain(kind="ewma", alpha=by_halflife.effective_alpha)
     a, b = run(by_halflife, x), run(by_alpha, x)
     assert_same(a.scores, a.signals, b.scores, b.signals)
-    c = run(DetectorSpec(kind="ewma", alpha=0.5), x)
+    c = run(plain(kind="ewma", alpha=0.5), x)
     assert not np.allclose(a.scores, c.scores, equal_nan=True)
 
 
@@ -186,7 +218,7 @@ def test_threshold_is_strict_and_in_standard_deviations(kind: str, robust: bool)
     x = noise(400, seed=21)
     counts = []
     for threshold in (1.0, 2.0, 3.0):
-        res = run(DetectorSpec(kind=kind, robust=robust, threshold=threshold), x)  # type: ignore[arg-type]
+        res = run(plain(kind=kind, robust=robust, threshold=threshold), x)
         np.testing.assert_array_equal(res.signals[0], np.abs(np.nan_to_num(res.scores[0])) > threshold)
         counts.append(int(res.signals.sum()))
     assert counts[0] > counts[1] > counts[2]
@@ -199,25 +231,25 @@ def test_direction(kind: str, robust: bool) -> None:
     x[100] += 8.0
     x[180] -= 8.0
     spec: dict[str, Any] = {"kind": kind, "robust": robust, "threshold": 4.0}
-    assert signal_idx(DetectorSpec(**spec, direction="up"), x) == [100]
-    assert signal_idx(DetectorSpec(**spec, direction="down"), x) == [180]
-    assert signal_idx(DetectorSpec(**spec, direction="both"), x) == [100, 180]
+    assert signal_idx(plain(**spec, direction="up"), x) == [100]
+    assert signal_idx(plain(**spec, direction="down"), x) == [180]
+    assert signal_idx(plain(**spec, direction="both"), x) == [100, 180]
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_warmup_counts_valid_points(kind: str) -> None:
     x = noise(100, seed=4)
-    scores = run(DetectorSpec(kind=kind, warmup=10), x).scores[0]  # type: ignore[arg-type]
+    scores = run(plain(kind=kind, warmup=10), x).scores[0]
     assert np.isnan(scores[:10]).all() and np.isfinite(scores[10:]).all()
     x[:5] = np.nan  # NaNs do not count: the first score moves 5 points later
-    scores = run(DetectorSpec(kind=kind, warmup=10), x).scores[0]  # type: ignore[arg-type]
+    scores = run(plain(kind=kind, warmup=10), x).scores[0]
     assert np.isnan(scores[:15]).all() and np.isfinite(scores[15:]).all()
-    scores = run(DetectorSpec(kind=kind, warmup=0), noise(10)).scores[0]  # type: ignore[arg-type]
+    scores = run(plain(kind=kind, warmup=0), noise(10)).scores[0]
     assert np.isnan(scores[:2]).all() and np.isfinite(scores[2:]).all()  # two points at least
     x = noise(100, seed=4)
     x[50] += 100.0
-    assert signal_idx(DetectorSpec(kind=kind, warmup=60), x) == []  # type: ignore[arg-type]
-    assert 50 in signal_idx(DetectorSpec(kind=kind, warmup=40), x)  # type: ignore[arg-type]
+    assert signal_idx(plain(kind=kind, warmup=60), x) == []
+    assert 50 in signal_idx(plain(kind=kind, warmup=40), x)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -225,9 +257,9 @@ def test_robust_resists_an_outlier_polluted_baseline(kind: str) -> None:
     x = noise(200, seed=9)
     x[100] += 50.0  # pollutes the plain baseline (std / EW variance blow up)
     x[106] += 6.0  # a second, real anomaly shortly after
-    plain = signal_idx(DetectorSpec(kind=kind, threshold=4.0), x)  # type: ignore[arg-type]
-    robust = signal_idx(DetectorSpec(kind=kind, threshold=4.0, robust=True), x)  # type: ignore[arg-type]
-    assert plain == [100]
+    non_robust = signal_idx(plain(kind=kind, threshold=4.0), x)
+    robust = signal_idx(plain(kind=kind, threshold=4.0, robust=True), x)
+    assert non_robust == [100]
     assert robust == [100, 106]
 
 
@@ -250,20 +282,20 @@ def test_cooldown_suppresses_repeats_by_time(kind: str, robust: bool) -> None:
     irregular = ts.copy()
     irregular[103:] += 600
     for times in (ts, irregular):
-        free = signal_idx(DetectorSpec(**spec), x, times)
+        free = signal_idx(plain(**spec), x, times)
         assert {100, 130, 200} <= set(free)
         # A suppressed point still feeds the baseline, so a cooldown only filters the free signals, by time.
         for cooldown in (60, 600, 30 * STEP, 100 * STEP):
-            got = signal_idx(DetectorSpec(**spec, cooldown_s=cooldown), x, times)
+            got = signal_idx(plain(**spec, cooldown_s=cooldown), x, times)
             assert got == greedy_cooldown(free, times, cooldown)
     if robust:  # the robust baselines see all five
-        assert signal_idx(DetectorSpec(**spec), x) == [100, 103, 130, 200, 205]
+        assert signal_idx(plain(**spec), x) == [100, 103, 130, 200, 205]
         # 10 minutes at one point a minute: 103 and 205 fall in the cooldown of 100 and 200.
-        assert signal_idx(DetectorSpec(**spec, cooldown_s=600), x) == [100, 130, 200]
+        assert signal_idx(plain(**spec, cooldown_s=600), x) == [100, 130, 200]
         # Time, not points: 3 points but 13 minutes after 100 is allowed.
-        assert signal_idx(DetectorSpec(**spec, cooldown_s=600), x, irregular) == [100, 103, 130, 200]
+        assert signal_idx(plain(**spec, cooldown_s=600), x, irregular) == [100, 103, 130, 200]
         # A cooldown starts at a signal only: the suppressed 103 does not extend the one of 100.
-        assert signal_idx(DetectorSpec(**spec, cooldown_s=30 * STEP), x) == [100, 130, 200]
+        assert signal_idx(plain(**spec, cooldown_s=30 * STEP), x) == [100, 130, 200]
 
 
 def k_of_n(exceed: np.ndarray, valid: np.ndarray, k: int, n: int) -> list[int]:
@@ -288,18 +320,18 @@ def test_k_of_n_confirmation(kind: str, robust: bool) -> None:
     x[[200, 202]] += 10.0  # two within three points
     x[[150, 151]] = np.nan
     valid = np.isfinite(x)
-    exceed = run(DetectorSpec(**spec), x).signals[0]
+    exceed = run(plain(**spec), x).signals[0]
     for k, n in ((1, 2), (2, 2), (2, 3), (3, 3), (2, 5), (4, 5)):
-        assert signal_idx(DetectorSpec(**spec, confirm_k=k, confirm_n=n), x) == k_of_n(exceed, valid, k, n)
+        assert signal_idx(plain(**spec, confirm_k=k, confirm_n=n), x) == k_of_n(exceed, valid, k, n)
     if kind == "zscore":
         assert exceed.nonzero()[0].tolist() == [100, 200, 202]
-        assert signal_idx(DetectorSpec(**spec, confirm_k=2, confirm_n=3), x) == [202]
-        assert signal_idx(DetectorSpec(**spec, confirm_k=2, confirm_n=2), x) == []
+        assert signal_idx(plain(**spec, confirm_k=2, confirm_n=3), x) == [202]
+        assert signal_idx(plain(**spec, confirm_k=2, confirm_n=2), x) == []
         # NaN points are not points: 200 and 203 with NaNs between are two of three valid points.
         y = noise(300, seed=13, sigma=0.5)
         y[[200, 203]] += 10.0
         y[[201, 202]] = np.nan
-        assert signal_idx(DetectorSpec(**spec, confirm_k=2, confirm_n=3), y) == [203]
+        assert signal_idx(plain(**spec, confirm_k=2, confirm_n=3), y) == [203]
 
 
 def test_k_of_n_counts_up_and_down_for_both_but_only_its_side_otherwise() -> None:
@@ -307,8 +339,8 @@ def test_k_of_n_counts_up_and_down_for_both_but_only_its_side_otherwise() -> Non
     x[200] += 10.0
     x[201] -= 10.0
     spec: dict[str, Any] = {"kind": "zscore", "robust": True, "threshold": 4.0, "confirm_k": 2, "confirm_n": 2}
-    assert signal_idx(DetectorSpec(**spec), x) == [201]
-    assert signal_idx(DetectorSpec(**spec, direction="down"), x) == []
+    assert signal_idx(plain(**spec), x) == [201]
+    assert signal_idx(plain(**spec, direction="down"), x) == []
 
 
 # --------------------------------------------------------------------------------------------------- awkward inputs
@@ -320,7 +352,7 @@ def test_constant_series_never_signal(kind: str, robust: bool, direction: str, l
     x = np.full(500, level)
     x[[7, 8, 300]] = np.nan
     for k, n in ((1, 1), (1, 3)):
-        spec = DetectorSpec(kind=kind, robust=robust, direction=direction, confirm_k=k, confirm_n=n)  # type: ignore[arg-type]
+        spec = plain(kind=kind, robust=robust, direction=direction, confirm_k=k, confirm_n=n)
         res = run(spec, x)
         assert not res.signals.any()
         assert np.isnan(res.scores).all()
@@ -331,7 +363,7 @@ def test_constant_then_spike_gives_no_score(kind: str, robust: bool) -> None:
     """Documented: with a zero baseline scale a point is not scored, so the spike does not signal."""
     x = np.full(200, 5.0)
     x[150] = 50.0
-    res = run(DetectorSpec(kind=kind, robust=robust), x)  # type: ignore[arg-type]
+    res = run(plain(kind=kind, robust=robust), x)
     assert not res.signals.any() and np.isnan(res.scores[0, 150])
     # Once the baseline has spread, points are scored again (robust zscore: once the MAD is no longer 0).
     assert np.isfinite(res.scores[0, 151]) != (kind == "zscore" and robust)
@@ -343,7 +375,7 @@ def test_zscore_constant_stretch_after_noise_is_exactly_zero_scale(robust: bool,
     x = noise(400, seed=15, level=level, sigma=3.0)
     x[150:] = x[149]  # 250 identical points: rounding must not leave a tiny non-zero std behind
     x[300] += 1e-6 * max(abs(level), 1.0)
-    res = run(DetectorSpec(kind="zscore", robust=robust, window=60), x)
+    res = run(plain(kind="zscore", robust=robust, window=60), x)
     assert np.isnan(res.scores[0, 210:301]).all() and not res.signals[0, 150:].any()
 
 
@@ -357,7 +389,7 @@ def test_nan_and_inf_points_are_skipped() -> None:
     y[[50, 250]] = [np.inf, -np.inf]
     ts = ts_of(300)
     for kind, robust, direction in COMBOS:
-        spec = DetectorSpec(kind=kind, robust=robust, direction=direction, confirm_k=2, confirm_n=3, cooldown_s=120)  # type: ignore[arg-type]
+        spec = plain(kind=kind, robust=robust, direction=direction, confirm_k=2, confirm_n=3, cooldown_s=120)
         with_holes = run(spec, y, ts)
         compact = run(spec, x[~holes], ts[~holes])
         assert np.isnan(with_holes.scores[0, holes]).all() and not with_holes.signals[0, holes].any()
@@ -368,7 +400,7 @@ def test_nan_and_inf_points_are_skipped() -> None:
 @pytest.mark.parametrize("length", [0, 1, 2, 5, 29, 30])
 def test_series_shorter_than_warmup(kind: str, robust: bool, direction: str, length: int) -> None:
     x = noise(length, seed=length) * 100
-    spec = DetectorSpec(kind=kind, robust=robust, direction=direction, warmup=30)  # type: ignore[arg-type]
+    spec = plain(kind=kind, robust=robust, direction=direction, warmup=30)
     res = run(spec, x)
     assert res.scores.shape == (1, length) and not res.signals.any() and np.isnan(res.scores).all()
     state, _, _ = update(spec, None, 0, 1.0)
@@ -387,29 +419,29 @@ def test_all_nan_and_extreme_values_do_not_crash() -> None:
     ]
     for x in xs:
         for kind, robust, direction in COMBOS:
-            res = run(DetectorSpec(kind=kind, robust=robust, direction=direction), x, ts)  # type: ignore[arg-type]
+            res = run(plain(kind=kind, robust=robust, direction=direction), x, ts)
             assert res.scores.shape == (1, 200)
-    assert not run(DetectorSpec(kind="zscore"), xs[0], ts).signals.any()
+    assert not run(plain(kind="zscore"), xs[0], ts).signals.any()
 
 
 def test_a_huge_value_leaving_the_window_does_not_poison_the_std() -> None:
     x = noise(400, seed=17, level=10.0)
     x[100] = 1e12
-    got = run(DetectorSpec(kind="zscore", window=20, warmup=20, threshold=4.0), x).scores[0]
+    got = run(plain(kind="zscore", window=20, warmup=20, threshold=4.0), x).scores[0]
     want = exact_zscores(x, 20, 20)
     np.testing.assert_allclose(got[121:], want[121:], rtol=1e-9)
 
 
 def test_long_series_with_a_large_offset_stays_exact() -> None:
     x = noise(30_000, seed=18, level=1e6, sigma=0.1) + np.linspace(0, 1e5, 30_000)
-    got = run(DetectorSpec(kind="zscore", window=50), x).scores[0]
+    got = run(plain(kind="zscore", window=50), x).scores[0]
     idx = np.arange(1000, 30_000, 97)
     want = np.array([(x[i] - x[i - 50 : i].mean()) / x[i - 50 : i].std(ddof=1) for i in idx])
     np.testing.assert_allclose(got[idx], want, rtol=1e-6, atol=1e-6)
 
 
 def test_inputs_are_validated() -> None:
-    spec = DetectorSpec(kind="zscore")
+    spec = plain(kind="zscore")
     with pytest.raises(ValueError, match="timestamps"):
         detect_batch(spec, ts_of(10), np.zeros((2, 11)))
     with pytest.raises(ValueError, match="shape"):
@@ -443,17 +475,23 @@ values_strategy = st.lists(
 def test_batch_equals_streaming(kind: str, robust: bool, direction: str, data: st.DataObject, raw: list[float],
                                 seed: int) -> None:  # fmt: skip
     n = data.draw(st.integers(1, 4))
-    spec = DetectorSpec(
-        kind=kind,  # type: ignore[arg-type]
+    floors = data.draw(st.sampled_from([(0.0, 0.0), (1e-6, 1e-3), (0.5, 0.1)]))
+    spec = plain(
+        kind=kind,
         robust=robust,
-        direction=direction,  # type: ignore[arg-type]
-        window=data.draw(st.integers(2, 25)),
+        direction=direction,
+        window=data.draw(st.integers(2, 25)) if kind == "zscore" else None,
         alpha=data.draw(st.sampled_from([0.05, 0.2, 0.5])) if kind == "ewma" else None,
         threshold=data.draw(st.sampled_from([0.5, 1.5, 3.0])),
         warmup=data.draw(st.integers(0, 12)),
         cooldown_s=data.draw(st.sampled_from([0, 60, 300])),
+        cooldown_points=data.draw(st.sampled_from([0, 3, 10])),
         confirm_n=n,
         confirm_k=data.draw(st.integers(1, n)),
+        scale_floor=floors[0],
+        scale_floor_rel=floors[1],
+        adaptive_quantile=data.draw(st.sampled_from([None, 0.9, 0.99])),
+        adaptive_window=data.draw(st.sampled_from([5, 50])),
     )
     rng = np.random.default_rng(seed)
     # Half random draws, half a noisy series with hypothesis' values as anomalies, so that signals happen.
@@ -470,8 +508,9 @@ def test_batch_equals_streaming(kind: str, robust: bool, direction: str, data: s
 
 @pytest.mark.parametrize(("kind", "robust", "direction"), COMBOS)
 def test_batch_rows_equal_streaming_on_noisy_series(kind: str, robust: bool, direction: str) -> None:
-    spec = DetectorSpec(kind=kind, robust=robust, direction=direction, window=30, warmup=10, confirm_k=1,  # type: ignore[arg-type]
-                        confirm_n=2, cooldown_s=300, threshold=2.5)  # fmt: skip
+    spec = plain(kind=kind, robust=robust, direction=direction, window=30 if kind == "zscore" else None,
+                 warmup=10, confirm_k=1, confirm_n=2, cooldown_s=300, threshold=2.5, cooldown_points=5,
+                 adaptive_quantile=0.95, adaptive_window=100, scale_floor=1e-6, scale_floor_rel=1e-3)  # fmt: skip
     ts, values, _ = labelled_series(8, 400, seed=1)
     batch = detect_batch(spec, ts, values)
     assert batch.signals.any()
@@ -482,76 +521,11 @@ def test_batch_rows_equal_streaming_on_noisy_series(kind: str, robust: bool, dir
 
 def test_parallel_batch_equals_single_series() -> None:
     ts, values, _ = labelled_series(256, 800, seed=2)  # 204,800 points: takes the multi-threaded path
-    for spec in (DetectorSpec(kind="zscore"), DetectorSpec(kind="ewma", robust=True, confirm_k=2, confirm_n=2)):
+    for spec in (plain(kind="zscore"), plain(kind="ewma", robust=True, confirm_k=2, confirm_n=2)):
         batch = detect_batch(spec, ts, values)
         for row in (0, 1, 77, 255):
             one = detect_series(spec, ts, values[row])
             assert_same(batch.scores[row], batch.signals[row], one.scores[0], one.signals[0])
-
-
-# --------------------------------------------------------------------------------------------------- state
-
-
-@pytest.mark.parametrize(("kind", "robust"), list(itertools.product(KINDS, (False, True))))
-@settings(max_examples=15, deadline=None)
-@given(cuts=st.lists(st.integers(0, 500), max_size=8), seed=st.integers(0, 1000))
-def test_state_json_round_trip_mid_series(kind: str, robust: bool, cuts: list[int], seed: int) -> None:
-    spec = DetectorSpec(kind=kind, robust=robust, window=25, warmup=10, confirm_k=2, confirm_n=3, cooldown_s=120)  # type: ignore[arg-type]
-    ts, values, _ = labelled_series(4, 500, seed=seed)
-    x = values[1]  # a spike series
-    x[np.random.default_rng(seed).random(500) < 0.05] = np.nan
-    _, want_scores, want_signals = update_many(spec, None, ts, x)
-    state: StreamState | None = None
-    got_scores, got_signals = [], []
-    bounds = [0, *sorted(cuts), 500]
-    for lo, hi in itertools.pairwise(bounds):
-        if state is not None:
-            state = StreamState.from_json(json.loads(json.dumps(state.to_json(), allow_nan=False)))
-        state, sc, sg = update_many(spec, state, ts[lo:hi], x[lo:hi])
-        got_scores.append(sc)
-        got_signals.append(sg)
-    assert state is not None and state.points_seen == int(np.isfinite(x).sum())
-    assert_same(want_scores, want_signals, np.concatenate(got_scores), np.concatenate(got_signals))
-    np.testing.assert_array_equal(np.concatenate(got_scores), want_scores)  # bit-identical through JSON
-
-
-def test_update_does_not_mutate_its_input_state() -> None:
-    spec = DetectorSpec(kind="ewma", warmup=2)
-    state, _, _ = update(spec, None, 0, 1.0)
-    before = state.to_json()
-    update(spec, state, 60, 2.0)
-    assert state.to_json() == before
-
-
-def test_state_json_shape_and_validation() -> None:
-    spec = DetectorSpec(kind="zscore", window=10, confirm_n=2, confirm_k=1)
-    state, _, _ = update(spec, None, 0, 1.0)
-    payload = state.to_json()
-    assert payload["version"] == STATE_VERSION
-    assert payload["kind"] == "zscore" and payload["window"] == 10 and payload["confirm_n"] == 2
-    json.dumps(payload, allow_nan=False)
-    with pytest.raises(ValueError, match="version"):
-        StreamState.from_json({**payload, "version": 999})
-    with pytest.raises(ValueError, match="data"):
-        StreamState.from_json({**payload, "data": payload["data"][:-1]})
-    with pytest.raises(ValueError, match="missing"):
-        StreamState.from_json({k: v for k, v in payload.items() if k != "kind"})
-    for other in (
-        DetectorSpec(kind="zscore", window=11, confirm_n=2),
-        DetectorSpec(kind="zscore", window=10, confirm_n=2, robust=True),
-        DetectorSpec(kind="ewma", confirm_n=2),
-        DetectorSpec(kind="zscore", window=10, confirm_n=3),
-    ):
-        with pytest.raises(ValueError, match="layout"):
-            update(other, state, 60, 1.0)
-    # Same layout, other threshold/direction/cooldown: allowed.
-    same_layout = DetectorSpec(kind="zscore", window=10, confirm_n=2, confirm_k=2, threshold=5, direction="up")
-    update(same_layout, state, 60, 1.0)
-
-
-def test_ewma_state_is_small() -> None:
-    state, _, _ = update(DetectorSpec(kind="ewma", window=500), None, 0, 1.0)
-    assert len(state.to_json()["data"]) < 20
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -561,12 +535,12 @@ def test_signals_of_and_detect_series() -> None:
     x = noise(200, seed=19, sigma=0.5)
     x[120] += 9.0
     ts = ts_of(200)
-    res = detect_series(DetectorSpec(kind="zscore", threshold=5.0), ts, x)
+    res = detect_series(plain(kind="zscore", threshold=5.0), ts, x)
     assert res.scores.shape == res.signals.shape == (1, 200)
     (sig,) = signals_of(res, 0)
     assert sig == Signal(index=120, ts=int(ts[120]), value=float(x[120]), score=float(res.scores[0, 120]))
     assert sig.score > 5.0
-    batch = detect_batch(DetectorSpec(kind="zscore", threshold=5.0), ts, np.stack([noise(200, seed=1), x]))
+    batch = detect_batch(plain(kind="zscore", threshold=5.0), ts, np.stack([noise(200, seed=1), x]))
     assert signals_of(batch, 0) == [] and signals_of(batch, 1) == [sig]
 
 
@@ -609,10 +583,10 @@ def test_score_detections() -> None:
 
 
 QUALITY_SPECS = {
-    "zscore": DetectorSpec(kind="zscore", threshold=4.5, cooldown_s=3600),
-    "zscore_robust": DetectorSpec(kind="zscore", threshold=4.5, cooldown_s=3600, robust=True),
-    "ewma": DetectorSpec(kind="ewma", alpha=0.05, threshold=4.5, cooldown_s=3600),
-    "ewma_robust": DetectorSpec(kind="ewma", alpha=0.05, threshold=4.5, cooldown_s=3600, robust=True),
+    "zscore": plain(kind="zscore", threshold=4.5, cooldown_s=3600),
+    "zscore_robust": plain(kind="zscore", threshold=4.5, cooldown_s=3600, robust=True),
+    "ewma": plain(kind="ewma", alpha=0.05, threshold=4.5, cooldown_s=3600),
+    "ewma_robust": plain(kind="ewma", alpha=0.05, threshold=4.5, cooldown_s=3600, robust=True),
 }
 
 
@@ -629,7 +603,7 @@ def test_quality_on_the_labelled_synthetic_set(name: str) -> None:
 
 def test_out_buffers_are_filled_and_validated() -> None:
     ts, values, _ = labelled_series(5, 300, seed=3)
-    spec = DetectorSpec(kind="zscore", threshold=3.0)
+    spec = plain(kind="zscore", threshold=3.0)
     fresh = detect_batch(spec, ts, values)
     scores = np.full(values.shape, 123.0)
     signals = np.ones(values.shape, dtype=bool)
@@ -639,7 +613,7 @@ def test_out_buffers_are_filled_and_validated() -> None:
     with pytest.raises(ValueError, match="scores"):
         detect_batch(spec, ts, values, out=(np.empty((5, 299)), signals))
     with pytest.raises(ValueError, match="signals"):
-        detect_batch(spec, ts, values, out=(scores, np.empty(values.shape)))  # type: ignore[arg-type]
+        detect_batch(spec, ts, values, out=(scores, np.empty(values.shape)))
     with pytest.raises(ValueError, match="contiguous"):
         detect_batch(spec, ts, values, out=(np.empty((300, 5)).T, signals))
 
@@ -660,57 +634,11 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatc
     assert jitted(2.5) == 5.0
 
 
-def test_corrupted_states_are_rejected_before_reaching_the_kernels() -> None:
-    spec = DetectorSpec(kind="zscore", window=8, robust=True, confirm_k=1, confirm_n=2)
-    state, _, _ = update_many(spec, None, ts_of(5), noise(5))
-    good = state.to_json()
-    StreamState.from_json(good)
-    header = detectors._HEADER
-
-    def corrupt(slot: int, value: Any) -> dict[str, Any]:
-        data = list(good["data"])
-        data[slot] = value
-        return {**good, "data": data}
-
-    bad_payloads = [
-        corrupt(detectors._H_POS, 8.0),  # ring position past the window
-        corrupt(detectors._H_COUNT, 9.0),  # more points than the window holds
-        corrupt(detectors._H_EPOS, 2.0),  # k-of-n position past confirm_n
-        corrupt(detectors._H_NSEEN, -1.0),
-        corrupt(detectors._H_NSEEN, 1.5),
-        corrupt(header, None),  # NaN in the window
-        corrupt(header + 8, 1e9),  # the sorted copy no longer matches
-        corrupt(header + 16, 1.0),  # k-of-n flags disagree with their count
-        corrupt(detectors._H_ECOUNT, "x"),
-        {**good, "kind": "ewma"},
-        {**good, "window": 9},
-        {**good, "robust": 1},
-    ]
-    for payload in bad_payloads:
-        with pytest.raises(ValueError):
-            StreamState.from_json(payload)
-    data = state.data.copy()
-    data[detectors._H_POS] = 100.0
-    forged = StreamState(kind="zscore", robust=True, window=8, confirm_n=2, data=data)
-    with pytest.raises(ValueError, match="position"):
-        update(spec, forged, 0, 1.0)
-
-
-def test_non_finite_state_values_round_trip_through_strict_json() -> None:
-    spec = DetectorSpec(kind="ewma", warmup=2)
-    state = StreamState.new(spec)
-    state.data[detectors._H_MEAN] = -np.inf
-    state.data[detectors._H_M2] = np.inf
-    text = json.dumps(state.to_json(), allow_nan=False)
-    again = StreamState.from_json(json.loads(text))
-    np.testing.assert_array_equal(again.data, state.data)
-
-
 def test_ewma_recovers_from_an_overflow() -> None:
     x = noise(200, seed=20)
     x[[50, 51]] = [1e308, -1e308]  # m and v overflow: the EWMA starts again from the next point
     x[150] += 10
     for robust in (False, True):
-        res = run(DetectorSpec(kind="ewma", robust=robust, threshold=5.0), x)
+        res = run(plain(kind="ewma", robust=robust, threshold=5.0), x)
         assert np.isfinite(res.scores[0, 60:]).all()
-        assert signal_idx(DetectorSpec(kind="ewma", robust=robust, threshold=5.0), x)[-1] == 150
+        assert signal_idx(plain(kind="ewma", robust=robust, threshold=5.0), x)[-1] == 150

@@ -3,10 +3,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ops_pipeline.defs.insights.detection import detect_day
-from ops_pipeline.defs.insights.probe import probe
+from ops_pipeline.defs.insights.probe import probe, spec_fingerprint
 from ops_pipeline.metrics.recorded import RecordedMetricsSource
 from ops_pipeline.settings import DetectorSettings
 from ops_pipeline.store import signals as signal_store
+from ops_pipeline.store.detector_states import DetectorStates
 from ops_pipeline.store.engine import open_store
 
 LATENCY = DetectorSettings(
@@ -18,7 +19,7 @@ LATENCY = DetectorSettings(
     threshold=4,
     direction="up",
     warmup=60,
-    cooldown=1800,
+    cooldown="30m",
     step=60,
     reactions=[],
 )
@@ -52,7 +53,7 @@ def test_probe_in_chunks_finds_what_the_batch_finds(demo_metrics, store_url, max
     batch = {(s.series_key, s.ts) for s in detect_day(LATENCY, source, day).signals}
 
     day_start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-    last_end = day_start - LATENCY.lookback - LATENCY.step  # the probe starts where the batch starts
+    last_end = day_start - LATENCY.history_s - LATENCY.step  # the probe starts where the batch starts
     streamed = []
     ticks = 0
     while last_end < end and ticks < 3000:
@@ -72,11 +73,9 @@ def test_a_repeated_probe_step_counts_nothing_twice(demo_metrics, store_url) -> 
     again = probe(engine, LATENCY, source, None, end, 5000)  # as if the cursor had been lost
     assert again.new_signals == [] and again.points == 0
     with engine.connect() as conn:
-        states = signal_store.load_states(conn, "latency")
-    assert set(states) == {
-        s for s in {f'http_request_latency_p95{{service="{n}"}}' for n in ("checkout", "search", "payments")}
-    }
-    assert all(last == end for _, last in states.values())
+        states = DetectorStates(conn, "latency", LATENCY.spec(), spec_fingerprint(LATENCY)).heads()
+    assert set(states) == {f'http_request_latency_p95{{service="{n}"}}' for n in ("checkout", "search", "payments")}
+    assert all(last == end for last in states.values())
 
 
 def test_changed_detector_parameters_start_fresh_states(demo_metrics, store_url) -> None:

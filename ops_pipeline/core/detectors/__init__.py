@@ -11,9 +11,11 @@ Modules
                 threshold and direction, k of n confirmation, cooldown).
     kernels     the numba kernels (per-family loops, k-of-n and cooldown, batch drivers), the state vector
                 layout, numerics, compilation and threads.
-    params      a spec flattened into the kernels' scalar arguments; timestamps as int64 epoch seconds.
+    params      a spec flattened into the kernels' scalar arguments and its state `Layout`; timestamps as int64
+                epoch seconds.
     batch       `detect_batch`, `detect_series`, `BatchResult`, `Signal`, `signals_of`.
-    state       `StreamState`: the persisted per-series state, its strict-JSON form and its checks.
+    state       `StreamState`: the persisted per-series state, its compact binary form and its checks.
+    pages       a state cut into pages, and the pages one streaming update needs.
     streaming   `update`, `update_many`.
     warmup      `warm_up`.
 """
@@ -30,9 +32,10 @@ from ops_pipeline.core.detectors.kernels import _HEADER as _HEADER
 from ops_pipeline.core.detectors.kernels import _batch_parallel as _batch_parallel
 from ops_pipeline.core.detectors.kernels import _batch_serial as _batch_serial
 from ops_pipeline.core.detectors.kernels import _jit as _jit
+from ops_pipeline.core.detectors.params import Layout
 from ops_pipeline.core.detectors.spec import DetectorSpec
 from ops_pipeline.core.detectors.state import STATE_VERSION, StreamState
-from ops_pipeline.core.detectors.streaming import update, update_many
+from ops_pipeline.core.detectors.streaming import IncompleteStateError, update, update_many
 from ops_pipeline.core.detectors.warmup import warm_up
 
 # The `_`-prefixed names imported above are internals the tests and benchmarks reach through this package
@@ -41,6 +44,8 @@ __all__ = [
     "STATE_VERSION",
     "BatchResult",
     "DetectorSpec",
+    "IncompleteStateError",
+    "Layout",
     "Signal",
     "StreamState",
     "detect_batch",

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from numba import parallel_chunksize
 
 from ops_pipeline.core.detectors.kernels import _PARALLEL_LOCK, _batch_parallel, _batch_serial
-from ops_pipeline.core.detectors.params import _as_timestamps, _params
+from ops_pipeline.core.detectors.params import _as_timestamps, _as_values, _params
 from ops_pipeline.core.detectors.spec import DetectorSpec
 
 _PARALLEL_MIN_POINTS = 200_000  # below this a batch runs on one thread (no pool start-up, no lock)
@@ -68,7 +68,7 @@ def detect_batch(
     shape (S, T), C-contiguous); they are overwritten and returned in the result. By default they are new.
     """
     ts = _as_timestamps(timestamps)
-    vals = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+    vals = _as_values(values)
     if vals.ndim != 2:
         raise ValueError(f"values must have shape (S, T), got {vals.shape}")
     if vals.shape[1] != ts.shape[0]:

@@ -1,17 +1,19 @@
-"""Batch detection over one day: every series of a detector's query, vectorised, warmed up on `lookback`; and
+"""Batch detection over one day: every series of a detector's query, vectorised, warmed up on the history it
+needs (`history_s`: `lookback`, or what the detector needs), read in as many range queries as that takes; and
 how a detector's finding becomes an insight signal, the same way for batch and probe."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import numpy as np
 
 from ops_pipeline.core.detectors import BatchResult, detect_batch, signals_of
 from ops_pipeline.core.signals import InsightSignal, make_signal
-from ops_pipeline.core.time_grid import day_bounds, floor_to_step, moment
+from ops_pipeline.core.time_grid import day_bounds, floor_to_step
+from ops_pipeline.metrics.long_range import query_long_range
 from ops_pipeline.metrics.series import MetricSeries, align
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.settings import DetectorSettings
@@ -38,9 +40,9 @@ class DayDetection:
 def detect_day(detector: DetectorSettings, source: MetricsSource, day: date) -> DayDetection:
     first, last = day_bounds(day)
     step = detector.step
-    start = floor_to_step(first - detector.lookback, step)
+    start = floor_to_step(first - detector.history_s, step)
     end = floor_to_step(last, step)
-    series = source.query_range(detector.query, moment(start), moment(end), timedelta(seconds=step))
+    series = query_long_range(source, detector.query, start, end, step)
     if not series:
         return DayDetection(detector, [], None, [])
     grid, matrix = align(series, start, end, step)
