@@ -26,20 +26,21 @@ class Interrupted(BaseException):
 
 
 @contextmanager
-def interrupted_after(seconds: float) -> Iterator[None]:
-    """Raise Interrupted in the main thread after `seconds`, as Dagster's SIGINT handler does on termination."""
+def interrupted_after(seconds: float, raised: type[BaseException] = Interrupted) -> Iterator[None]:
+    """SIGINT after `seconds` with a handler raising `raised` in the main thread, as Dagster terminates a run."""
 
     def interrupt(signum: int, frame: object) -> None:
-        raise Interrupted
+        raise raised("interrupted by the test")
 
-    previous = signal.signal(signal.SIGUSR1, interrupt)
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGUSR1))
+    previous = signal.signal(signal.SIGINT, interrupt)
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
         yield
     finally:
         timer.cancel()
-        signal.signal(signal.SIGUSR1, previous)
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_output_and_exit_code_come_back_separately() -> None:

@@ -1,5 +1,7 @@
 """A plan step's statement time limit on PostgreSQL: `statement_timeout`, set for the open transaction only
-(`SET LOCAL`), or for the session and put back afterwards on an autocommit connection."""
+(`SET LOCAL`), or for the session and put back afterwards on an autocommit connection. A terminated run cancels
+the running query at once (libpq's cancel request from a watcher thread, since a signal cannot reach Python
+while libpq waits for the server)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from contextlib import contextmanager, suppress
 import psycopg2
 import psycopg2.errors
 
+from ops_pipeline.core.execution.interrupts import cancel_on_signal
 from ops_pipeline.sources.base import SourceError
 from ops_pipeline.sources.sql import Session
 
@@ -27,7 +30,8 @@ def statement_deadline(session: Session, seconds: float) -> Iterator[None]:
         else:
             cursor.execute("SET LOCAL statement_timeout = %s", (milliseconds,))
     try:
-        yield
+        with cancel_on_signal(connection.cancel):
+            yield
     except psycopg2.errors.QueryCanceled as error:
         if "statement timeout" not in str(error):
             raise

@@ -8,10 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from dagster import DagsterExecutionInterruptedError
 
 from ops_pipeline.execution.steps import StepFailed, run_step
 from tests.execution.steps.conftest import SECRET, Harness, leaks, step
 from tests.servers import RecordingHttpServer, Reply, Request
+from tests.services.test_process import interrupted_after
 
 
 def test_a_json_answer_comes_back_parsed(harness: Harness, http_server: RecordingHttpServer) -> None:
@@ -95,6 +97,17 @@ def test_a_server_that_trickles_its_body_is_stopped_at_the_deadline(
         run_step(step(type="http", url=f"{http_server.url}/drip"), harness.context(budget_s=1.0))
     assert failed.value.failure_class == "timeout"
     assert time.monotonic() - started < 1.5
+
+
+def test_a_terminated_run_interrupts_a_waiting_request_and_leaves_no_alarm(
+    harness: Harness, http_server: RecordingHttpServer
+) -> None:
+    http_server.route("/slow", Reply(200, "late", delay_s=30))
+    started = time.monotonic()
+    with pytest.raises(DagsterExecutionInterruptedError), interrupted_after(0.3, DagsterExecutionInterruptedError):
+        run_step(step(type="http", url=f"{http_server.url}/slow"), harness.context(budget_s=1.0))
+    assert time.monotonic() - started < 0.8
+    time.sleep(1.0)  # past the step's budget: an alarm left armed would raise here
 
 
 def test_a_refused_connection_is_transient(harness: Harness, closed_port: int) -> None:

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from dagster import DagsterExecutionInterruptedError
 
 from ops_pipeline.execution.steps import StepFailed, run_step
 from tests.execution.steps.conftest import SECRET, Harness, leaks, step
+from tests.services.test_process import interrupted_after
 
 NOTES = {
     "sqlite": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT UNIQUE)",
@@ -32,6 +34,13 @@ SLOW_INSERT = {
     "postgresql": "INSERT INTO notes (id, body) SELECT g, CASE WHEN g = 500 THEN pg_sleep(30)::text ELSE 'n' || g END "
     "FROM generate_series(100, 500) AS g",
     "mysql": "INSERT INTO notes (id, body) SELECT seq, IF(seq = 500, SLEEP(30), CONCAT('n', seq)) FROM seq_100_to_500",
+}
+# Statements of SLOW_INSERT still running on the server (the checking query's own text is excluded).
+STILL_RUNNING = {
+    "postgresql": "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+    "AND query LIKE '%generate_series(100, 500)%'",
+    "mysql": "SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+    "AND INFO LIKE '%seq_100_to_500%'",
 }
 MANY_ROWS = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500) SELECT x AS n FROM c",
@@ -87,6 +96,22 @@ def test_rows_written_before_the_deadline_are_rolled_back(harness: Harness, data
         run_step(sql_step(SLOW_INSERT[database]), harness.context(budget_s=1.0))
     assert failed.value.failure_class == "timeout"
     assert sql("SELECT count(*) FROM notes") == [(0,)]
+
+
+def test_a_terminated_run_stops_the_statement_at_once_and_writes_nothing(
+    harness: Harness, database: str, sql: Sql
+) -> None:
+    sql(NOTES[database])
+    started = time.monotonic()
+    with pytest.raises(DagsterExecutionInterruptedError), interrupted_after(0.5, DagsterExecutionInterruptedError):
+        run_step(sql_step(SLOW_INSERT[database]), harness.context(budget_s=60))
+    assert time.monotonic() - started < 1.5
+    assert sql("SELECT count(*) FROM notes") == [(0,)]
+    if database in STILL_RUNNING:  # the server stopped it too (a killed query takes a moment to go)
+        stop = time.monotonic() + 3
+        while sql(STILL_RUNNING[database]) != [(0,)] and time.monotonic() < stop:
+            time.sleep(0.1)
+        assert sql(STILL_RUNNING[database]) == [(0,)]
 
 
 def test_rows_are_capped_at_a_thousand_and_counted(harness: Harness, database: str) -> None:
