@@ -121,3 +121,11 @@ def test_a_transfer_stopped_by_its_deadline_leaves_the_destination_untouched(ssh
         time.sleep(0.1)  # the remote side removes its partial file once the channel closes
     assert [path.name for path in folder.iterdir()] == ["big.bin"]
     assert (folder / "big.bin").read_text() == "the old version"
+
+
+def test_an_unknown_host_key_is_refused_when_checking_is_strict(sshd: Sshd, tmp_path: Path) -> None:
+    options = SshOptions(strict_host_key_checking="yes", known_hosts_file=str(tmp_path / "empty_known_hosts"))
+    automation = AutomationService(AssetService({"box": TargetSpec(**sshd.target_fields())}), ssh=options)
+    with pytest.raises(ServiceError, match=r"the host key could not be verified") as refused:
+        automation.run("box", ["true"], Deadline.after(20))
+    assert refused.value.failure_class == "permanent"
