@@ -35,8 +35,8 @@ def shared_resources(settings: OpsSettings, database_url: str | None = None) -> 
         "ops_store": OpsStoreResource(database_url=database_url),
         "sources": SourcesResource.from_settings(settings),
         "metrics": MetricsResource.from_settings(settings.metrics),
-        "assets": AssetServiceResource.from_settings(settings.services),
-        "automation": AutomationServiceResource.from_settings(settings.services),
+        "asset_service": AssetServiceResource.from_settings(settings.services),
+        "automation_service": AutomationServiceResource.from_settings(settings.services),
     }
 
 
