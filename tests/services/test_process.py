@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,21 +26,38 @@ class Interrupted(BaseException):
 
 
 @contextmanager
-def interrupted_after(seconds: float, raised: type[BaseException] = Interrupted) -> Iterator[None]:
-    """SIGINT after `seconds` with a handler raising `raised` in the main thread, as Dagster terminates a run."""
+def interrupted_after(
+    seconds: float, raised: type[BaseException] = Interrupted, once: Callable[[], bool] | None = None
+) -> Iterator[None]:
+    """SIGINT with a handler raising `raised` in the main thread, as Dagster terminates a run: `seconds` after
+    the block starts, or as soon as `once()` holds (the command is known to be running) when it is given."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise raised("interrupted by the test")
 
+    cancelled = threading.Event()
+
+    def send_when_due() -> None:
+        stop = time.monotonic() + 30
+        if once is not None:
+            while not once() and time.monotonic() < stop and not cancelled.is_set():
+                time.sleep(0.02)
+        if not cancelled.wait(seconds if once is None else 0):
+            os.kill(os.getpid(), signal.SIGINT)
+
     previous = signal.signal(signal.SIGINT, interrupt)
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    sender = threading.Thread(target=send_when_due)
+    sender.start()
     try:
         yield
     finally:
-        timer.cancel()
-        timer.join()
+        cancelled.set()
+        sender.join()
         signal.signal(signal.SIGINT, previous)
+
+
+def wrote_pids(path: Path, count: int = 2) -> Callable[[], bool]:
+    return lambda: path.exists() and len(path.read_text().split()) >= count
 
 
 def test_output_and_exit_code_come_back_separately() -> None:
@@ -82,7 +99,7 @@ def test_a_program_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path
 
 def test_an_interruption_kills_the_program_and_its_children(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    with pytest.raises(Interrupted), interrupted_after(0.5):
+    with pytest.raises(Interrupted), interrupted_after(0, once=wrote_pids(pids)):
         run_process(["sh", "-c", SPAWNS_A_CHILD, "sh", str(pids)], Deadline.after(30))
     assert wait_gone(read_pids(pids, 2)) == []
 

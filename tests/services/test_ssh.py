@@ -21,7 +21,7 @@ from ops_pipeline.services import (
     TargetSpec,
 )
 from tests.servers import Sshd, read_pids, wait_gone
-from tests.services.test_process import SPAWNS_A_CHILD, Interrupted, interrupted_after
+from tests.services.test_process import SPAWNS_A_CHILD, Interrupted, interrupted_after, wrote_pids
 
 
 def service(sshd: Sshd, retries: int = 0, **fields: object) -> AutomationService:
@@ -53,7 +53,7 @@ def test_a_remote_command_past_its_deadline_is_stopped_with_its_children(sshd: S
 def test_an_interrupted_step_leaves_no_remote_process(sshd: Sshd, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     automation = service(sshd)
-    with pytest.raises(Interrupted), interrupted_after(1.5):
+    with pytest.raises(Interrupted), interrupted_after(0, once=wrote_pids(pids)):
         automation.run("box", ["sh", "-c", SPAWNS_A_CHILD, "sh", str(pids)], Deadline.after(60))
     assert wait_gone(read_pids(pids, 2)) == []
 

@@ -13,7 +13,7 @@ from dagster import DagsterExecutionInterruptedError
 from ops_pipeline.execution.steps import StepContext, StepFailed, StepServices, run_step
 from tests.execution.steps.conftest import Harness, leaks, step
 from tests.servers import read_pids, wait_gone
-from tests.services.test_process import SPAWNS_A_CHILD, interrupted_after
+from tests.services.test_process import SPAWNS_A_CHILD, interrupted_after, wrote_pids
 
 
 def test_a_command_returns_its_exit_code_and_output(harness: Harness) -> None:
@@ -45,7 +45,8 @@ def test_a_command_past_its_budget_is_stopped_with_its_children(harness: Harness
 def test_a_terminated_run_interrupts_the_step_and_kills_its_children(harness: Harness, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     command = step(type="command", target="here", argv=["sh", "-c", SPAWNS_A_CHILD, "sh", str(pids)])
-    with pytest.raises(DagsterExecutionInterruptedError), interrupted_after(0.5, DagsterExecutionInterruptedError):
+    interrupt = interrupted_after(0, DagsterExecutionInterruptedError, once=wrote_pids(pids))
+    with pytest.raises(DagsterExecutionInterruptedError), interrupt:
         run_step(command, harness.context(budget_s=60))
     assert wait_gone(read_pids(pids, 2)) == []
 
