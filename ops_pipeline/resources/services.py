@@ -1,6 +1,10 @@
 """The `services:` section of ops.yaml as Dagster resources: the asset service (targets) and the automation
-service (commands and file transfers on targets). Secrets stay references here; `client(resolve_secret)` builds
-the Dagster-free clients of `ops_pipeline.services`, resolving them only when a call needs them."""
+service (commands and file transfers on targets). Secrets stay references here; `client(...)` builds the
+Dagster-free clients of `ops_pipeline.services`, which resolve them only when a call needs them:
+
+    assets = asset_service.client(resolve_secret)
+    automation = automation_service.client(assets, resolve_secret)
+"""
 
 from __future__ import annotations
 
@@ -55,9 +59,9 @@ class AssetServiceResource(dg.ConfigurableResource):
 
 
 class AutomationServiceResource(dg.ConfigurableResource):
-    """Runs commands and sends files to targets: local subprocess, ssh, or the remote HTTP automation service."""
+    """Runs commands and sends files to targets: local subprocess, ssh, or the remote HTTP automation service.
+    Targets come from the asset service client passed to `client` (the `asset_service` resource's)."""
 
-    assets: AssetServiceResource
     strict_host_key_checking: Literal["yes", "accept-new", "no"] = Field(
         default="yes", description="ssh StrictHostKeyChecking"
     )
@@ -72,7 +76,6 @@ class AutomationServiceResource(dg.ConfigurableResource):
     def from_settings(cls, services: ServicesSettings) -> AutomationServiceResource:
         automation = services.automation
         return cls(
-            assets=AssetServiceResource.from_settings(services),
             strict_host_key_checking=automation.ssh.strict_host_key_checking,
             known_hosts_file=automation.ssh.known_hosts_file,
             ssh_connect_timeout_s=automation.ssh.connect_timeout_s,
@@ -82,9 +85,9 @@ class AutomationServiceResource(dg.ConfigurableResource):
             retry_delay_s=automation.retry_delay_s,
         )
 
-    def client(self, resolve_secret: SecretResolver = resolve_reference) -> AutomationService:
+    def client(self, assets: AssetService, resolve_secret: SecretResolver = resolve_reference) -> AutomationService:
         return AutomationService(
-            self.assets.client(resolve_secret),
+            assets,
             ssh=SshOptions(
                 strict_host_key_checking=self.strict_host_key_checking,
                 known_hosts_file=self.known_hosts_file,

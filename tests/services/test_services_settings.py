@@ -73,17 +73,20 @@ def test_the_resources_carry_the_section_and_build_working_clients(http_server: 
     )
     automation = AutomationServiceResource.from_settings(settings)
     assert automation.strict_host_key_checking == "accept-new" and automation.retries == 1
-    client = automation.client()
+    client = automation.client(AssetServiceResource.from_settings(settings).client())
     assert client.run("here", ["echo", "from ops.yaml"], Deadline.after(10)).stdout == "from ops.yaml\n"
     assert client.assets.target("db9").describe() == "target 'db9' (ssh ops@db9.internal:22)"
 
 
 def test_the_automation_resource_runs_a_command_inside_a_dagster_asset() -> None:
-    assets = AssetServiceResource(targets={"here": {"hostname": "localhost", "connection": "local"}})
-
     @dg.asset
-    def greeting(automation: AutomationServiceResource) -> str:
-        return automation.client().run("here", ["echo", "hello"], Deadline.after(10)).stdout
+    def greeting(asset_service: AssetServiceResource, automation_service: AutomationServiceResource) -> str:
+        automation = automation_service.client(asset_service.client())
+        return automation.run("here", ["echo", "hello"], Deadline.after(10)).stdout
 
-    result = dg.materialize([greeting], resources={"automation": AutomationServiceResource(assets=assets)})
+    resources = {
+        "asset_service": AssetServiceResource(targets={"here": {"hostname": "localhost", "connection": "local"}}),
+        "automation_service": AutomationServiceResource(),
+    }
+    result = dg.materialize([greeting], resources=resources)
     assert result.success and result.output_for_node("greeting") == "hello\n"
