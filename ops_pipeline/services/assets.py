@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
+from ops_pipeline.core.execution.deadline import Deadline
 from ops_pipeline.core.secrets import resolve_secret as resolve_reference
 from ops_pipeline.services.errors import ServiceError, TargetNotFound
 from ops_pipeline.services.http_json import call_json, status_failure_class
@@ -49,8 +50,9 @@ class AssetService:
     def configured_ids(self) -> list[str]:
         return sorted(self._configured)
 
-    def target(self, target_id: str) -> Target:
-        """The target named `target_id`; TargetNotFound when no inventory knows it."""
+    def target(self, target_id: str, deadline: Deadline | None = None) -> Target:
+        """The target named `target_id`; TargetNotFound when no inventory knows it. A lookup over HTTP never
+        runs past `deadline` (the step's)."""
         known = self._configured.get(target_id) or self._looked_up.get(target_id)
         if known is not None:
             return known
@@ -60,18 +62,23 @@ class AssetService:
                 f"target {target_id!r} is not in services.targets (configured: {listed}) and no asset service "
                 "url is set to ask"
             )
-        found = self._ask(target_id)
+        found = self._ask(target_id, deadline)
         self._looked_up[target_id] = found
         return found
 
-    def _ask(self, target_id: str) -> Target:
+    def _ask(self, target_id: str, deadline: Deadline | None) -> Target:
         url = f"{self._url}/targets/{quote(target_id, safe='')}"
         who = f"target {target_id!r} (asset service {self._url})"
         token = self._resolve_secret(self._token) if self._token else None
         for attempt in range(self._retries + 1):
+            timeout_s = self._timeout_s
+            if deadline is not None:
+                if deadline.expired():
+                    raise deadline.timeout_error()
+                timeout_s = min(timeout_s, deadline.remaining())
             try:
                 answer = call_json(
-                    "GET", url, who=who, connect_timeout_s=self._timeout_s, read_timeout_s=self._timeout_s, token=token
+                    "GET", url, who=who, connect_timeout_s=timeout_s, read_timeout_s=timeout_s, token=token
                 )
                 if answer.status == 404:
                     raise TargetNotFound(f"{who}: the asset service does not know this target (404)")
@@ -81,9 +88,11 @@ class AssetService:
                     )
                 return _target_from(answer.body, target_id, who)
             except ServiceError as error:
-                if error.failure_class != "transient" or attempt == self._retries:
+                pause = self._retry_delay_s * 2**attempt
+                out_of_time = deadline is not None and deadline.remaining() <= pause
+                if error.failure_class != "transient" or attempt == self._retries or out_of_time:
                     raise
-                time.sleep(self._retry_delay_s * 2**attempt)
+                time.sleep(pause)
         raise AssertionError("unreachable")  # the loop returns or raises
 
 

@@ -62,10 +62,10 @@ def call_json(
     except requests.ReadTimeout:
         raise ServiceError(f"{who}: {url} sent no answer within {read_timeout_s:g} s", "timeout") from None
     except requests.ConnectionError as error:
-        reason = _reason(error)
+        reason = reason_of(error)
         raise ServiceError(f"{who}: cannot reach {url} ({reason})", "transient") from None
     except requests.RequestException as error:
-        raise ServiceError(f"{who}: request to {url} failed ({_reason(error)})") from None
+        raise ServiceError(f"{who}: request to {url} failed ({reason_of(error)})") from None
     if len(raw) > MAX_ANSWER_BYTES:
         raise ServiceError(f"{who}: {url} answered with more than {MAX_ANSWER_BYTES} bytes")
     text = raw.decode("utf-8", errors="replace")
@@ -76,7 +76,7 @@ def call_json(
     return JsonAnswer(response.status_code, body, " ".join(text.split())[:300])
 
 
-def _reason(error: Exception) -> str:
+def reason_of(error: Exception) -> str:
     """The innermost cause of a requests error, without the long urllib3 wrapper text."""
     message = str(error)
     for marker in ("Connection refused", "Name or service not known", "No route to host", "Connection reset"):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from ops_pipeline.core.execution.deadline import Deadline
 from ops_pipeline.services import AssetService, ServiceError, TargetNotFound, TargetSpec
 from tests.servers import RecordingHttpServer, Reply, Request
 
@@ -93,3 +94,12 @@ def test_target_ids_with_slashes_are_sent_escaped(http_server: RecordingHttpServ
     http_server.route("/targets/eu%2Fdb1", record)
     assert AssetService(url=http_server.url).target("eu/db1").connection == "http"
     assert seen
+
+
+def test_a_lookup_never_runs_past_the_steps_deadline(http_server: RecordingHttpServer) -> None:
+    http_server.route("/targets/web1", Reply(200, WEB1, delay_s=30))
+    started = time.monotonic()
+    with pytest.raises(ServiceError) as failed:
+        AssetService(url=http_server.url, timeout_s=10, retries=3).target("web1", Deadline.after(0.5))
+    assert failed.value.failure_class == "timeout"
+    assert time.monotonic() - started < 1.5

@@ -22,7 +22,7 @@ from ops_pipeline.core.execution.timeouts import StepTimeoutError
 from ops_pipeline.core.plans.steps import HttpStep
 from ops_pipeline.core.plans.templates import render, render_json
 from ops_pipeline.execution.steps.base import StepContext, capped_text, excerpt
-from ops_pipeline.services.http_json import status_failure_class
+from ops_pipeline.services.http_json import reason_of, status_failure_class
 
 BODY_CAP_BYTES = 65536
 CONNECT_TIMEOUT_S = 10.0
@@ -60,9 +60,9 @@ def run_http(step: HttpStep, context: StepContext, deadline: Deadline) -> dict[s
             "timeout",
         ) from None
     except (requests.ConnectionError, urllib3.exceptions.ProtocolError) as error:
-        raise context.fail(f"{call}: cannot reach the server ({_reason(error)})", "transient") from None
+        raise context.fail(f"{call}: cannot reach the server ({reason_of(error)})", "transient") from None
     except requests.RequestException as error:
-        raise context.fail(f"{call}: the request could not be sent ({_reason(error)})") from None
+        raise context.fail(f"{call}: the request could not be sent ({reason_of(error)})") from None
     output = _output(response, raw_body, truncated)
     elapsed = time.monotonic() - started
     if response.status_code not in step.expect_status:
@@ -105,11 +105,3 @@ def _output(response: requests.Response, raw_body: bytes, truncated: bool) -> di
         body, cut = capped_text(body, BODY_CAP_BYTES)
         truncated = truncated or cut
     return {"status": response.status_code, "headers": dict(response.headers), "body": body, "truncated": truncated}
-
-
-def _reason(error: Exception) -> str:
-    message = str(error)
-    for marker in ("Connection refused", "Name or service not known", "No route to host", "Connection reset"):
-        if marker in message:
-            return marker.lower()
-    return excerpt(message, 200) or type(error).__name__

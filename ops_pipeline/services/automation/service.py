@@ -65,13 +65,13 @@ class AutomationService:
         could not run, a CommandResult with its exit code when it did."""
         if not argv or not argv[0]:
             raise ServiceError(f"target {target_id!r}: no program to run (argv is empty)")
-        target = self.assets.target(target_id)
+        target = self.assets.target(target_id, deadline)
         backend = self.backend_for(target)
         return self._with_retries(lambda: backend.run(target, list(argv), deadline), deadline)
 
     def push_file(self, target_id: str, source: Path, destination: str, deadline: Deadline) -> FileCopy:
         """Send a local file to `destination` on the target, verified by SHA-256 and renamed into place."""
-        target = self.assets.target(target_id)
+        target = self.assets.target(target_id, deadline)
         if target.connection == "local":
             return copy_file(source, Path(destination), deadline)
         if target.connection == "ssh":

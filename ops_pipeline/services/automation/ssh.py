@@ -37,7 +37,7 @@ from ops_pipeline.services.targets import SecretResolver, Target
 
 HostKeyChecking = Literal["yes", "accept-new", "no"]
 SSH_FAILED = 255  # ssh's own exit status when it could not connect or authenticate
-CLEANUP_S = 5.0  # removing a transfer's temporary file after a failure
+CLEANUP_S = 2.0  # removing a transfer's temporary file after a failure (short: it may run on termination)
 
 # $1: seconds allowed; the rest: the argv. fd 3 keeps the channel's input for the watcher only.
 REMOTE_RUN = """limit=$1; shift
