@@ -12,6 +12,7 @@ from ops_pipeline.defs.insights import definitions as insights
 from ops_pipeline.defs.run_history import definitions as run_history
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
+from ops_pipeline.resources.services import AssetServiceResource, AutomationServiceResource
 from ops_pipeline.resources.sources import SourcesResource
 from ops_pipeline.settings import OpsSettings, config_path, load_settings
 
@@ -34,6 +35,8 @@ def shared_resources(settings: OpsSettings, database_url: str | None = None) -> 
         "ops_store": OpsStoreResource(database_url=database_url),
         "sources": SourcesResource.from_settings(settings),
         "metrics": MetricsResource.from_settings(settings.metrics),
+        "asset_service": AssetServiceResource.from_settings(settings.services),
+        "automation_service": AutomationServiceResource.from_settings(settings.services),
     }
 
 

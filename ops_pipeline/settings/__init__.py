@@ -15,6 +15,13 @@ from ops_pipeline.settings.metrics import MetricsSettings, PrometheusSettings, R
 from ops_pipeline.settings.ops import OpsSettings
 from ops_pipeline.settings.plans import PlansSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
+from ops_pipeline.settings.services import (
+    AssetServiceSettings,
+    AutomationSettings,
+    HttpAutomationSettings,
+    ServicesSettings,
+    SshSettings,
+)
 from ops_pipeline.settings.sources import (
     SOURCE_TYPES,
     BigQuerySource,
@@ -36,6 +43,8 @@ from ops_pipeline.settings.sources import (
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "SOURCE_TYPES",
+    "AssetServiceSettings",
+    "AutomationSettings",
     "BackfillSettings",
     "BigQuerySource",
     "CatalogSettings",
@@ -45,6 +54,7 @@ __all__ = [
     "DataProductSpec",
     "DetectorSettings",
     "Duration",
+    "HttpAutomationSettings",
     "InsightsSettings",
     "KafkaSource",
     "MetricsSettings",
@@ -65,9 +75,11 @@ __all__ = [
     "SampleValidation",
     "SecretRef",
     "ServerSource",
+    "ServicesSettings",
     "SnowflakeSource",
     "SourceBase",
     "SourceConfig",
+    "SshSettings",
     "StrictModel",
     "ValidationRule",
     "config_path",

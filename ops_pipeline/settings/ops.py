@@ -17,6 +17,7 @@ from ops_pipeline.settings.insights import DetectorSettings, InsightsSettings
 from ops_pipeline.settings.metrics import MetricsSettings
 from ops_pipeline.settings.plans import PlansSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
+from ops_pipeline.settings.services import ServicesSettings
 from ops_pipeline.settings.sources import SourceConfig, backfill_types, source_types_where, spoken_list
 
 
@@ -31,6 +32,7 @@ class OpsSettings(StrictModel):
     backfills: dict[str, BackfillSettings] = {}
     data_products: DataProductSettings = DataProductSettings()
     plans: PlansSettings = PlansSettings()
+    services: ServicesSettings = ServicesSettings()
 
     @model_validator(mode="after")
     def _detectors_have_sources(self) -> OpsSettings:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from ops_pipeline.core.catalog import Table
 from ops_pipeline.core.models import ModelType, TypeRules, map_sql_type
+from ops_pipeline.core.plans.sql_text import positional_binds
 from ops_pipeline.sources.base import ConfigT, Database
 
 WindowSize = Literal["hourly", "daily"]
@@ -96,6 +97,26 @@ class SqlDatabase(Database[ConfigT]):
     def session(self, name: str, config: ConfigT, *, writable: bool = False) -> Iterator[Session]:
         with self.connect(name, config, writable=writable) as connection:
             yield Session(self, name, connection)
+
+    # --- statements of plan steps -------------------------------------------------------------------------
+
+    def bind_named(self, statement: str, values: Mapping[str, Any]) -> tuple[str, list[Any] | None]:
+        """`statement` with its `:name` placeholders in this driver's parameter style, and their values in the
+        order the driver takes them; a statement without placeholders goes as written, with no parameters.
+        Values are always bound by the driver, never written into the SQL text."""
+        text, order = positional_binds(statement, self.placeholder, double_percent="%" in self.placeholder)
+        if not order:
+            return statement, None
+        missing = sorted({name for name in order if name not in values})
+        if missing:
+            raise ValueError(f"no value for {', '.join(':' + name for name in missing)}")
+        return text, [values[name] for name in order]
+
+    def statement_deadline(self, session: Session, seconds: float) -> AbstractContextManager[None] | None:
+        """A context in which the server stops the session's statements after `seconds`, raising
+        SourceError(kind="timeout"); None when this database has no such limit (the caller then uses a generic
+        one). Meant for a writable session's open transaction."""
+        return None
 
     # --- identifiers and values ---------------------------------------------------------------------------
 

@@ -120,3 +120,30 @@ def escape_non_bind_colons(statement: str) -> str:
             last = match.end()
         parts.append(text[last:].replace(":", "\\:"))
     return "".join(parts)
+
+
+def positional_binds(statement: str, placeholder: str, *, double_percent: bool) -> tuple[str, tuple[str, ...]]:
+    """`statement` with each `:name` placeholder replaced by the driver's positional `placeholder`, and the
+    names in the order the driver takes their values (a name used twice appears twice).
+
+    With `double_percent` every literal `%` is written `%%`, as drivers that format parameters with `%`
+    (DB-API `format` style: psycopg2, PyMySQL) expect; quoted text and comments are kept otherwise as they are.
+    """
+    parts: list[str] = []
+    order: list[str] = []
+
+    def literal(text: str) -> str:
+        return text.replace("%", "%%") if double_percent else text
+
+    for kind, text in segments(statement):
+        if kind != "code":
+            parts.append(literal(text))
+            continue
+        last = 0
+        for match in _BIND.finditer(text):
+            parts.append(literal(text[last : match.start()]))
+            parts.append(placeholder)
+            order.append(match[1])
+            last = match.end()
+        parts.append(literal(text[last:]))
+    return "".join(parts), tuple(order)

@@ -11,9 +11,9 @@ import pymysql.cursors
 from ops_pipeline.core.catalog import Catalog, Table
 from ops_pipeline.settings import MySQLSource
 from ops_pipeline.sources.base import ConnectionReport, timed
-from ops_pipeline.sources.mysql import connection, profile, types
+from ops_pipeline.sources.mysql import connection, limits, profile, types
 from ops_pipeline.sources.mysql.scan import scan_catalog, server_version_of
-from ops_pipeline.sources.sql import Query, RelationFacts, SqlDatabase, WindowSize
+from ops_pipeline.sources.sql import Query, RelationFacts, Session, SqlDatabase, WindowSize
 
 COLUMNS = """
 SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
@@ -70,3 +70,6 @@ class MySQLDatabase(SqlDatabase[MySQLSource]):
 
     def streaming_cursor(self, connection: Any, chunk_rows: int) -> Any:
         return connection.cursor(pymysql.cursors.SSCursor)  # unbuffered: rows stay on the server
+
+    def statement_deadline(self, session: Session, seconds: float) -> AbstractContextManager[None]:
+        return limits.statement_deadline(session, seconds)

@@ -15,7 +15,7 @@ from ops_pipeline.core.catalog import Catalog, Table
 from ops_pipeline.core.models import ModelType
 from ops_pipeline.settings import PostgresSource
 from ops_pipeline.sources.base import ConnectionReport, timed
-from ops_pipeline.sources.postgresql import bulk, connection, profile, types
+from ops_pipeline.sources.postgresql import bulk, connection, limits, profile, types
 from ops_pipeline.sources.postgresql.scan import scan_catalog
 from ops_pipeline.sources.sql import (
     DirectPath,
@@ -108,3 +108,6 @@ class PostgresDatabase(SqlDatabase[PostgresSource]):
             return None
         found = dict(self.table_columns(source.connection, transfer.source_table) or [])
         return tuple(found.get(c, "") for c in transfer.columns)
+
+    def statement_deadline(self, session: Session, seconds: float) -> AbstractContextManager[None]:
+        return limits.statement_deadline(session, seconds)

@@ -14,7 +14,7 @@ from ops_pipeline.core.models import ModelType
 from ops_pipeline.settings import SQLiteSource
 from ops_pipeline.sources.base import ConnectionReport, timed
 from ops_pipeline.sources.sql import Query, RelationFacts, Row, Session, SqlDatabase, Transfer, WindowSize
-from ops_pipeline.sources.sqlite import bulk, connection, profile, types
+from ops_pipeline.sources.sqlite import bulk, connection, limits, profile, types
 from ops_pipeline.sources.sqlite.scan import scan_catalog, server_version_of
 
 
@@ -68,3 +68,6 @@ class SQLiteDatabase(SqlDatabase[SQLiteSource]):
 
     def write_rows(self, session: Session, transfer: Transfer, rows: Sequence[Row]) -> None:
         super().write_rows(session, transfer, bulk.stored_rows(rows))
+
+    def statement_deadline(self, session: Session, seconds: float) -> AbstractContextManager[None]:
+        return limits.statement_deadline(session, seconds)
