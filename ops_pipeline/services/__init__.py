@@ -2,6 +2,7 @@
 to reach them) and the automation service (run a command, send a file). `resources/services.py` builds them
 from the `services:` section of ops.yaml."""
 
+from ops_pipeline.core.targets import ConnectionType, SecretResolver, Target, TargetSpec
 from ops_pipeline.services.assets import AssetService
 from ops_pipeline.services.automation import (
     OUTPUT_CAP_BYTES,
@@ -12,7 +13,6 @@ from ops_pipeline.services.automation import (
     copy_file,
 )
 from ops_pipeline.services.errors import ChecksumMismatch, CommandTimedOut, ServiceError, TargetNotFound
-from ops_pipeline.services.targets import ConnectionType, SecretResolver, Target, TargetSpec
 
 __all__ = [
     "OUTPUT_CAP_BYTES",

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from ops_pipeline.core.execution.deadline import Deadline
 from ops_pipeline.core.secrets import resolve_secret as resolve_reference
+from ops_pipeline.core.targets import SecretResolver, Target, TargetSpec
 from ops_pipeline.services.errors import ServiceError, TargetNotFound
 from ops_pipeline.services.http_json import call_json, status_failure_class
-from ops_pipeline.services.targets import SecretResolver, Target, TargetSpec
 
 
 class AssetService:

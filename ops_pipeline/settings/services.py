@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ops_pipeline.core.plans.fields import TargetId
-from ops_pipeline.services.targets import TargetSpec
+from ops_pipeline.core.targets import TargetSpec
 from ops_pipeline.settings.base import SecretRef, StrictModel, cross_reference_error
 
 HTTP_URL = r"^https?://[^\s/]\S*$"

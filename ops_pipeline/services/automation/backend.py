@@ -12,8 +12,8 @@ from typing import Protocol
 
 from ops_pipeline.core.control_loop.vocabulary import FailureClass
 from ops_pipeline.core.execution.deadline import Deadline
+from ops_pipeline.core.targets import Target
 from ops_pipeline.services.process import ProcessOutput
-from ops_pipeline.services.targets import Target
 
 OUTPUT_CAP_BYTES = 65536
 # Captured beyond the cap so that a secret cut by the capture boundary lies past the cap: output is masked

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ops_pipeline.core.execution.deadline import Deadline
+from ops_pipeline.core.targets import Target
 from ops_pipeline.services.automation.backend import CAPTURE_BYTES, CommandResult, decoded
 from ops_pipeline.services.errors import CommandTimedOut, ServiceError
 from ops_pipeline.services.process import ProcessTimedOut, run_process
-from ops_pipeline.services.targets import Target
 
 
 class LocalBackend:

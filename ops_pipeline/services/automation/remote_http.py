@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from ops_pipeline.core.control_loop.vocabulary import FAILURE_CLASSES
 from ops_pipeline.core.execution.deadline import Deadline
 from ops_pipeline.core.secrets import SecretError
+from ops_pipeline.core.targets import SecretResolver, Target
 from ops_pipeline.services.automation.backend import CAPTURE_BYTES, CommandResult
 from ops_pipeline.services.errors import CommandTimedOut, ServiceError
 from ops_pipeline.services.http_json import call_json, status_failure_class
-from ops_pipeline.services.targets import SecretResolver, Target
 
 ANSWER_GRACE_S = 2.0
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from ops_pipeline.core.execution.deadline import Deadline
 from ops_pipeline.core.secrets import resolve_secret as resolve_reference
+from ops_pipeline.core.targets import SecretResolver, Target
 from ops_pipeline.services.assets import AssetService
 from ops_pipeline.services.automation.backend import CommandBackend, CommandResult
 from ops_pipeline.services.automation.files import FileCopy, copy_file
@@ -22,7 +23,6 @@ from ops_pipeline.services.automation.local import LocalBackend
 from ops_pipeline.services.automation.remote_http import HttpAutomationBackend
 from ops_pipeline.services.automation.ssh import SshBackend, SshOptions
 from ops_pipeline.services.errors import ServiceError
-from ops_pipeline.services.targets import SecretResolver, Target
 
 T = TypeVar("T")
 

@@ -29,11 +29,11 @@ from typing import Literal
 
 from ops_pipeline.core.execution.deadline import Deadline
 from ops_pipeline.core.secrets import SecretError
+from ops_pipeline.core.targets import SecretResolver, Target
 from ops_pipeline.services.automation.backend import CAPTURE_BYTES, CommandResult, decoded, tail
 from ops_pipeline.services.automation.files import CHUNK_BYTES, FileCopy, readable_source, temporary_name
 from ops_pipeline.services.errors import ChecksumMismatch, CommandTimedOut, ServiceError
 from ops_pipeline.services.process import ProcessOutput, ProcessTimedOut, run_process
-from ops_pipeline.services.targets import SecretResolver, Target
 
 HostKeyChecking = Literal["yes", "accept-new", "no"]
 SSH_FAILED = 255  # ssh's own exit status when it could not connect or authenticate
