@@ -2,16 +2,20 @@
 domain's definitions built from it and merged, and the resources every domain shares."""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from ops_pipeline.defs.backfills import definitions as backfills
 from ops_pipeline.defs.catalog import definitions as catalog
 from ops_pipeline.defs.data_products import definitions as data_products
+from ops_pipeline.defs.execution import definitions as execution
 from ops_pipeline.defs.insights import definitions as insights
 from ops_pipeline.defs.run_history import definitions as run_history
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
+from ops_pipeline.resources.plans import PlansResource
+from ops_pipeline.resources.policies import PoliciesResource
 from ops_pipeline.resources.services import AssetServiceResource, AutomationServiceResource
 from ops_pipeline.resources.sources import SourcesResource
 from ops_pipeline.settings import OpsSettings, config_path, load_settings
@@ -20,23 +24,27 @@ from ops_pipeline.settings import OpsSettings, config_path, load_settings
 def build_definitions(settings_file: Path | None = None, database_url: str | None = None) -> dg.Definitions:
     settings_file = (settings_file or config_path()).resolve()
     settings = load_settings(settings_file)
+    resources = shared_resources(settings, database_url)
     return dg.Definitions.merge(
-        dg.Definitions(resources=shared_resources(settings, database_url)),
+        dg.Definitions(resources=resources),
         catalog.definitions(settings, settings_file),
         run_history.definitions(settings),
         insights.definitions(settings),
         backfills.definitions(settings),
         data_products.definitions(settings),
+        execution.definitions(settings, resources["plans"].catalog()),
     )
 
 
-def shared_resources(settings: OpsSettings, database_url: str | None = None) -> dict[str, dg.ConfigurableResource]:
+def shared_resources(settings: OpsSettings, database_url: str | None = None) -> dict[str, Any]:
     return {
         "ops_store": OpsStoreResource(database_url=database_url),
         "sources": SourcesResource.from_settings(settings),
         "metrics": MetricsResource.from_settings(settings.metrics),
         "asset_service": AssetServiceResource.from_settings(settings.services),
         "automation_service": AutomationServiceResource.from_settings(settings.services),
+        "plans": PlansResource.from_settings(settings.plans),
+        "policies": PoliciesResource.from_settings(settings.policies),
     }
 
 

@@ -4,7 +4,10 @@ trail, and decide approvals, as a tenant (default `default`)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from ops_pipeline.cli.common import settings_of
 from ops_pipeline.core.execution.states import EXECUTION_STATUSES
@@ -30,10 +33,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--status", choices=EXECUTION_STATUSES)
     listing.add_argument("--plan")
     listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="one JSON object per execution, one per line")
     listing.set_defaults(handler=executions_list)
     show = execution_commands.add_parser("show", help="one execution: steps, approvals and its event trail")
     show.add_argument("execution_id")
     show.add_argument("--tenant", default="default")
+    show.add_argument("--json", action="store_true", help="the execution, its steps, approvals and events as JSON")
     show.set_defaults(handler=executions_show)
 
     approvals = commands.add_parser("approvals", help="approval requests: list, approve, reject")
@@ -59,6 +64,10 @@ def executions_list(args: argparse.Namespace) -> int:
     with open_store().connect() as conn:
         found = list_executions(conn, args.tenant, statuses=statuses, plan=args.plan, limit=args.limit)
         approvals = {k: approval_summary(v) for k, v in summaries(conn, [e.id for e in found]).items()}
+    if args.json:
+        for current in found:
+            print(json.dumps({**_plain(current), "approvals": approvals.get(current.id, "")}, default=str))
+        return 0
     print(executions_markdown(found, approvals, limit=args.limit))
     return 0
 
@@ -67,6 +76,15 @@ def executions_show(args: argparse.Namespace) -> int:
     with open_store().connect() as conn:
         current = execution(conn, args.execution_id, args.tenant)
         steps, events, requests = steps_of(conn, current.id), events_of(conn, current.id), requests_of(conn, current.id)
+    if args.json:
+        shown = {
+            **_plain(current),
+            "steps": [dataclasses.asdict(s) for s in steps],
+            "approvals": [dataclasses.asdict(r) for r in requests],
+            "events": [dataclasses.asdict(e) for e in events],
+        }
+        print(json.dumps(shown, default=str, indent=2))
+        return 0
     print(f"# execution {current.id}: {current.plan_name} v{current.plan_version} ({current.plan_hash})")
     print(
         f"status {current.status}; tenant {current.tenant}; submitted by {current.submitted_by} "
@@ -76,6 +94,13 @@ def executions_show(args: argparse.Namespace) -> int:
     print("\n## steps\n" + steps_markdown(steps))
     print("\n## event trail\n" + events_markdown(events))
     return 0
+
+
+def _plain(current: Any) -> dict[str, Any]:
+    """An execution as JSON-ready fields; its plan snapshot is left out (`ops-pipeline plans show` prints it)."""
+    fields = dataclasses.asdict(current)
+    fields.pop("snapshot")
+    return fields
 
 
 def approvals_list(args: argparse.Namespace) -> int:
@@ -96,6 +121,7 @@ def approvals_approve(args: argparse.Namespace) -> int:
         plan_hash=args.plan_hash,
         step_id=args.step,
         reason=args.reason,
+        rbac=settings_of(args).policies.rbac,
     )
     print(f"approved: execution {decided.id} is {decided.status}")
     return 0

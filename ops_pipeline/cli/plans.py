@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from ops_pipeline.cli.common import settings_of
 from ops_pipeline.core.plans.canonical import canonical_json, plan_hash, structure_fingerprint
+from ops_pipeline.execution.access import actor_id, check_submit
 from ops_pipeline.execution.admission import AdmissionPolicy, Submission, admit
 from ops_pipeline.execution.plan_files import PlanCatalog, load_plan_files
 from ops_pipeline.settings import OpsSettings
@@ -97,10 +98,12 @@ def plans_submit(args: argparse.Namespace) -> int:
         if not separator or not name:
             raise ValueError(f"--param {pair!r}: write NAME=VALUE")
         parameters[name] = value
+    now = datetime.now(UTC)
+    check_submit(open_store(), settings.policies.rbac, plan_file.plan, tenant=args.tenant, actor=args.actor, now=now)
     submission = Submission(
         plan=plan_file.plan,
         origin=str(plan_file.path),
-        actor=args.actor,
+        actor=actor_id(args.actor),
         parameters=parameters,
         tenant=args.tenant,
         idempotency_key=args.idempotency_key,
@@ -109,7 +112,7 @@ def plans_submit(args: argparse.Namespace) -> int:
     policy = AdmissionPolicy(
         settings.plans.idempotency_window, {k: float(v) for k, v in settings.plans.approval_expiry.items()}
     )
-    admission = admit(open_store(), submission, policy, datetime.now(UTC))
+    admission = admit(open_store(), submission, policy, now)
     current = admission.execution
     if args.json:
         print(

@@ -18,7 +18,9 @@ from typing import Literal
 import sqlalchemy as sa
 
 from ops_pipeline.core.execution.approvals import ApprovalDecision, PendingApproval, check_approval
+from ops_pipeline.core.execution.rbac import RbacPolicy
 from ops_pipeline.core.execution.states import ExecutionStatus
+from ops_pipeline.execution.access import actor_id, check
 from ops_pipeline.store.approvals import ApprovalRequest, decide, due_for_expiry, requests_of
 from ops_pipeline.store.execution_steps import steps_of
 from ops_pipeline.store.executions import Execution, execution, transition
@@ -40,8 +42,10 @@ def approve(
     plan_hash: str | None = None,
     step_id: str | None = None,
     reason: str | None = None,
+    rbac: RbacPolicy | None = None,
 ) -> Execution:
-    return _decide(engine, execution_id, "approve", tenant, approver, now, plan_hash, step_id, reason)
+    """Approve (RBAC action `approve` on `plan:<name>` when `rbac` is given, checked and recorded first)."""
+    return _decide(engine, execution_id, "approve", tenant, approver, now, plan_hash, step_id, reason, rbac)
 
 
 def reject(
@@ -53,8 +57,9 @@ def reject(
     now: datetime,
     step_id: str | None = None,
     reason: str | None = None,
+    rbac: RbacPolicy | None = None,
 ) -> Execution:
-    return _decide(engine, execution_id, "reject", tenant, actor, now, None, step_id, reason)
+    return _decide(engine, execution_id, "reject", tenant, actor, now, None, step_id, reason, rbac)
 
 
 def expire_due(engine: sa.Engine, now: datetime) -> list[str]:
@@ -78,7 +83,23 @@ def _decide(
     plan_hash: str | None,
     step_id: str | None,
     reason: str | None,
+    rbac: RbacPolicy | None,
 ) -> Execution:
+    actor = actor_id(actor)
+    if rbac is not None:
+        with engine.connect() as conn:
+            target = execution(conn, execution_id, tenant)
+        check(
+            engine,
+            rbac,
+            tenant=tenant,
+            actor=actor,
+            action=decision,
+            resources=[f"plan:{target.plan_name}"],
+            environment=target.environment,
+            now=now,
+            execution_id=execution_id,
+        )
     with engine.begin() as conn:
         current = execution(conn, execution_id, tenant)
         request = _pending_request(conn, current, step_id)

@@ -17,7 +17,7 @@ from ops_pipeline.core.execution.approvals import RecordedApproval, expires_at, 
 from ops_pipeline.core.execution.states import StepStatus
 from ops_pipeline.core.plans.spec import PlanSpec
 from ops_pipeline.store.approvals import ApprovalRequest, request_approval, requests_of
-from ops_pipeline.store.execution_steps import ExecutionStep, move_step, steps_of
+from ops_pipeline.store.execution_steps import ExecutionStep, bump_attempt, move_step, steps_of
 from ops_pipeline.store.executions import Execution, execution, transition
 
 DONE: frozenset[StepStatus] = frozenset({"succeeded", "skipped"})
@@ -30,14 +30,17 @@ class Gate:
     reason: str
 
 
-def gate(conn: sa.Connection, current: Execution, plan: PlanSpec, step_id: str) -> Gate:
-    """May `step_id` start now? `wait` means it pauses for its approval (level 3), nothing is wrong."""
+def gate(conn: sa.Connection, current: Execution, plan: PlanSpec, step_id: str, retrying_in: str | None = None) -> Gate:
+    """May `step_id` start now? `wait` means it pauses for its approval (level 3), nothing is wrong.
+    `retrying_in`: the run retrying the step (a retry may find its step running; nothing else may)."""
     steps = {s.step_id: s for s in steps_of(conn, current.id)}
     if current.status != "running":
         return Gate("refuse", f"execution {current.id} is {current.status}, not running")
     mine = steps[step_id]
     if mine.status in DONE or mine.status in ("failed", "timeout", "cancelled", "rolled_back"):
         return Gate("refuse", f"step {step_id!r} already ended {mine.status}")
+    if mine.status == "running" and (retrying_in is None or mine.run_id != retrying_in):
+        return Gate("refuse", f"step {step_id!r} is already running in run {mine.run_id}")
     missing = [d for d in plan.step(step_id).depends_on if steps[d].status not in DONE]
     if missing:
         return Gate("refuse", f"step {step_id!r} needs {', '.join(missing)} done first")
@@ -59,7 +62,7 @@ def _approval_for(requests: list[ApprovalRequest], level: int, step_id: str) -> 
     return RecordedApproval(latest.state, latest.plan_hash, latest.step_id)
 
 
-def begin(conn: sa.Connection, current: Execution, run_id: str, now: datetime, deadline_at: datetime) -> None:
+def begin(conn: sa.Connection, current: Execution, run_id: str, now: datetime, deadline_at: datetime | None) -> None:
     """The first run of an approved (or queued) execution starts it; its deadline is set once, here."""
     transition(
         conn,
@@ -95,9 +98,14 @@ def pause_for_approval(
     )
 
 
-def start_step(conn: sa.Connection, current: Execution, step_id: str, run_id: str, now: datetime) -> int:
-    """Mark the step running; returns its attempt number (1 for the first)."""
+def start_step(
+    conn: sa.Connection, current: Execution, step_id: str, run_id: str, now: datetime, retry: bool = False
+) -> int:
+    """Mark the step running (a retry finds it running already); returns its attempt number (1 for the first)."""
     attempt = next(s.attempt for s in steps_of(conn, current.id) if s.step_id == step_id) + 1
+    if retry:
+        bump_attempt(conn, current.id, step_id, attempt, run_id=run_id, now=now)
+        return attempt
     move_step(
         conn,
         current.id,

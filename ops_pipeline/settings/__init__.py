@@ -14,6 +14,7 @@ from ops_pipeline.settings.loader import DEFAULT_CONFIG_FILE, config_path, load_
 from ops_pipeline.settings.metrics import MetricsSettings, PrometheusSettings, RecordedMetricsSettings
 from ops_pipeline.settings.ops import OpsSettings
 from ops_pipeline.settings.plans import PlansSettings
+from ops_pipeline.settings.policies import PoliciesSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
 from ops_pipeline.settings.services import (
     AssetServiceSettings,
@@ -63,6 +64,7 @@ __all__ = [
     "OpsSettings",
     "PatternSet",
     "PlansSettings",
+    "PoliciesSettings",
     "PostgresSource",
     "PrometheusSettings",
     "ReactionSettings",

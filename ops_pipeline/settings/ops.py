@@ -16,6 +16,7 @@ from ops_pipeline.settings.data_products import DataProductSettings
 from ops_pipeline.settings.insights import DetectorSettings, InsightsSettings
 from ops_pipeline.settings.metrics import MetricsSettings
 from ops_pipeline.settings.plans import PlansSettings
+from ops_pipeline.settings.policies import PoliciesSettings
 from ops_pipeline.settings.run_history import RunHistorySettings
 from ops_pipeline.settings.services import ServicesSettings
 from ops_pipeline.settings.sources import SourceConfig, backfill_types, source_types_where, spoken_list
@@ -33,6 +34,7 @@ class OpsSettings(StrictModel):
     data_products: DataProductSettings = DataProductSettings()
     plans: PlansSettings = PlansSettings()
     services: ServicesSettings = ServicesSettings()
+    policies: PoliciesSettings = PoliciesSettings()
 
     @model_validator(mode="after")
     def _detectors_have_sources(self) -> OpsSettings:

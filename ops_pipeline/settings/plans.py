@@ -3,6 +3,8 @@ approvals sensor reaches the webserver's GraphQL API to resume step-by-step (lev
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from ops_pipeline.settings.base import Duration, StrictModel
@@ -15,6 +17,11 @@ class PlansSettings(StrictModel):
     idempotency_window: Duration = Field(default=86400, description="how long a submission's key refuses duplicates")
     approval_expiry: dict[int, Duration] = Field(
         default={}, description="seconds an approval request stays open, by level (default 1: 5m, 2: 15m, 3: 30m)"
+    )
+    executor: Literal["in_process", "multiprocess"] = Field(
+        default="in_process",
+        description="how a plan's steps run: in the run's process (no start-up cost per step, so fast plans keep "
+        "their deadlines), or one process per step",
     )
     launch_interval_s: int = Field(default=10, ge=5, le=3600, description="how often approved work is launched")
     graphql_url: str | None = Field(

@@ -107,3 +107,21 @@ def steps_of(conn: sa.Connection, execution_id: str) -> list[ExecutionStep]:
     return [
         ExecutionStep(**{c: getattr(row, c) for c in ExecutionStep.__dataclass_fields__}) for row in conn.execute(query)
     ]
+
+
+def bump_attempt(
+    conn: sa.Connection, execution_id: str, step_id: str, attempt: int, *, run_id: str, now: datetime
+) -> None:
+    """A retry of a running step: the next attempt, recorded, the step staying running."""
+    conn.execute(
+        execution_steps.update()
+        .where(
+            execution_steps.c.execution_id == execution_id,
+            execution_steps.c.step_id == step_id,
+            execution_steps.c.status == "running",
+        )
+        .values(attempt=attempt, started_at=now, error=None)
+    )
+    record_event(
+        conn, execution_id, "step", "ops_pipeline", now=now, step_id=step_id, run_id=run_id, reason=f"attempt {attempt}"
+    )

@@ -146,3 +146,22 @@ target_leases = sa.Table(
     sa.Index(None, "owner"),
     sa.Index(None, "expires_at"),
 )
+
+# Every RBAC decision, with the rule that made it: submissions, approvals and each step's targets.
+access_decisions = sa.Table(
+    "access_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("resource", sa.String(500), nullable=False),
+    sa.Column("environment", sa.String(10), nullable=False),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("execution_id", sa.String(32)),
+    sa.Index(None, "execution_id"),
+    sa.Index(None, "at"),
+)

@@ -3,6 +3,7 @@
 Every status change goes through `transition`: one conditional UPDATE that only matches when the current status
 may legally move to the new one (`core.execution.states.predecessors`), so a concurrent writer cannot slip an
 illegal transition in, and an event row written in the same transaction records who, why, when and which run.
+An execution that reaches a final status releases its target leases in that same transaction.
 Every read that a person triggers is scoped by tenant: tenants never see each other's executions or keys.
 """
 
@@ -15,11 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ops_pipeline.core.execution.states import (
+    TERMINAL,
     ExecutionStatus,
     check_transition,
     predecessors,
 )
-from ops_pipeline.store.execution_tables import execution_events, executions, idempotency_keys
+from ops_pipeline.store.execution_tables import execution_events, executions, idempotency_keys, target_leases
 from ops_pipeline.store.metadata import UtcDateTime
 from ops_pipeline.store.upsert import insert_for
 
@@ -209,6 +211,8 @@ def transition(
     record_event(
         conn, execution_id, "status", actor, now=now, from_status=current, to_status=to, run_id=run_id, reason=reason
     )
+    if to in TERMINAL:  # an execution that ended holds no target any more
+        conn.execute(target_leases.delete().where(target_leases.c.owner == execution_id))
     return current
 
 
@@ -267,3 +271,8 @@ def waiting_to_launch(conn: sa.Connection, limit: int = 100) -> list[Execution]:
         .limit(limit)
     )
     return [_execution(row) for row in conn.execute(query)]
+
+
+def last_event_id(conn: sa.Connection) -> int:
+    """The id of the newest audit event (0 when none): it moves whenever any execution changes."""
+    return int(conn.execute(sa.select(sa.func.max(execution_events.c.id))).scalar() or 0)

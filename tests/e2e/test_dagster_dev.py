@@ -91,6 +91,7 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int,
     sqlite3.connect(tmp_path / "lake.db").close()
     config["metrics"]["recorded"]["path"] = str(metrics)
     config["insights"]["probe_interval_s"] = 5
+    config["plans"]["folders"] = [str(REPO_ROOT / "examples" / "demo" / "plans")]
     (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
 
     port, log = free_port(), tmp_path / "dagster_dev.log"

@@ -1,0 +1,20 @@
+"""Run and job tags of plan jobs: what the UI filters on and what a step reads to find its execution."""
+
+EXECUTION = "ops/execution_id"
+ACTOR = "ops/actor"
+PLAN = "ops/plan"
+STRUCTURE = "ops/plan_structure"
+SLA = "ops/sla"
+ACTION = "ops/action"
+ENVIRONMENT = "ops/environment"
+APPROVAL_LEVEL = "ops/approval_level"
+TENANT = "ops/tenant"
+PRIORITY = "dagster/priority"
+
+# The run queue starts higher priorities first: fast plans ahead of slow ones.
+PRIORITY_BY_SLA = {"fast": "10", "medium": "5", "long": "0"}
+
+
+def actor_of(tags: dict[str, str], default: str) -> str:
+    """Who is acting: the CLI's or a sensor's ops/actor tag, else the UI user Dagster records, else `default`."""
+    return tags.get(ACTOR) or tags.get("dagster/user") or default
