@@ -227,6 +227,11 @@ def execution(conn: sa.Connection, execution_id: str, tenant: str | None = None)
     return _execution(row)
 
 
+def execution_or_none(conn: sa.Connection, execution_id: str) -> Execution | None:
+    row = conn.execute(sa.select(executions).where(executions.c.id == execution_id)).first()
+    return _execution(row) if row else None
+
+
 def list_executions(
     conn: sa.Connection,
     tenant: str | None,

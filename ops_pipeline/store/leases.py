@@ -116,5 +116,10 @@ def holder_of(engine: sa.Engine, tenant: str, target: str) -> Lease | None:
     return _lease(row) if row else None
 
 
+def lease_owners(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(sa.select(target_leases.c.owner).distinct().order_by(target_leases.c.owner)))
+
+
 def _lease(row: sa.Row) -> Lease:
     return Lease(**{c: getattr(row, c) for c in Lease.__dataclass_fields__})

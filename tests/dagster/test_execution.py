@@ -4,6 +4,7 @@ from the launchpad form, approvals, the approvals sensor, the audit trail, and t
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ops_pipeline.execution.approval_flow import approve
 from ops_pipeline.store.engine import open_store
 from ops_pipeline.store.execution_steps import steps_of
 from ops_pipeline.store.executions import events_of, execution, list_executions
+from ops_pipeline.store.leases import acquire, holder_of, release
 
 COUNT_PLAN = {
     "name": "count_paid",
@@ -56,6 +58,8 @@ CHANGE_PLAN = {
     ],
 }
 
+LOCKED_PLAN = {**COUNT_PLAN, "name": "count_locked", "targets": ["shop-db"]}
+
 
 @pytest.fixture
 def location(tmp_path: Path) -> tuple[dg.Definitions, str, Path]:
@@ -65,7 +69,7 @@ def location(tmp_path: Path) -> tuple[dg.Definitions, str, Path]:
         conn.executemany("INSERT INTO orders (status) VALUES (?)", [("paid",), ("paid",), ("new",)])
     plans = tmp_path / "plans"
     plans.mkdir()
-    for plan in (COUNT_PLAN, CHANGE_PLAN):
+    for plan in (COUNT_PLAN, CHANGE_PLAN, LOCKED_PLAN):
         (plans / f"{plan['name']}.yaml").write_text(yaml.safe_dump(plan))
     (plans / "broken.yaml").write_text("name: broken\nsteps: [{id: x, type: command, argv: 'rm -rf /'}]\n")
     config = tmp_path / "ops.yaml"
@@ -203,3 +207,37 @@ def test_the_approval_jobs_decide_with_the_actor_from_their_form(location) -> No
         assert approved.success
     with open_store(store_url).connect() as conn:
         assert execution(conn, pending.id).status == "approved"
+
+
+def test_an_execution_waits_queued_without_a_run_while_another_holds_its_target(location) -> None:
+    defs, store_url, _ = location
+    engine = open_store(store_url)
+    assert acquire(engine, "default", ["shop-db"], "other-execution", datetime.now(UTC), timedelta(minutes=5))
+    sensor = defs.resolve_sensor_def("execution_launcher")
+    with dg.instance_for_test() as instance:
+        submitted = launch(defs, "count_locked", instance)
+        assert submitted.success
+        skipped = [e.step_key for e in submitted.all_events if e.event_type == dg.DagsterEventType.STEP_SKIPPED]
+        assert skipped == ["count", "some"]
+        with engine.connect() as conn:
+            [waiting] = list_executions(conn, "default")
+            trail = events_of(conn, waiting.id)
+        assert waiting.status == "queued"
+        assert trail[-1].reason == "waiting for target shop-db (held by execution other-execution)"
+
+        for _ in range(2):  # while the target is held: no run, and the wait is recorded once
+            assert isinstance(
+                sensor(dg.build_sensor_context(instance=instance, resources=defs.resources)), dg.SkipReason
+            )
+        with engine.connect() as conn:
+            assert len(events_of(conn, waiting.id)) == len(trail)
+
+        release(engine, "other-execution")
+        [request] = sensor(dg.build_sensor_context(instance=instance, resources=defs.resources)).run_requests
+        assert request.run_key == f"execution:{waiting.id}:v1"
+        assert holder_of(engine, "default", "shop-db").owner == waiting.id
+        assert launch(defs, "count_locked", instance, request.run_config, tags=request.tags).success
+    with engine.connect() as conn:
+        assert execution(conn, waiting.id).status == "completed"
+        assert [e.kind for e in events_of(conn, waiting.id)].count("targets_taken") == 1
+    assert holder_of(engine, "default", "shop-db") is None  # the ended execution holds nothing

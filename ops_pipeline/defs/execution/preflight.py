@@ -4,7 +4,8 @@ the run was launched for) and lets the steps start only when the execution may r
 A run launched from the launchpad is a submission: preflight admits it (idempotency, plan version, approval
 request). A level-0 execution runs in that run; one that needs approval ends the run here, its steps skipped,
 and the approvals sensor launches it once approved. A duplicate within the idempotency window links the
-existing execution and runs nothing.
+existing execution and runs nothing. An execution runs only while it holds every target lease; one whose target
+is busy waits `queued`, its steps skipped, and the approvals sensor launches it when the target is free.
 """
 
 import json
@@ -22,10 +23,11 @@ from ops_pipeline.defs.execution.launch_form import PreflightConfig
 from ops_pipeline.execution.access import AccessDenied, actor_id, check_submit
 from ops_pipeline.execution.admission import Submission, admit
 from ops_pipeline.execution.progress import begin
+from ops_pipeline.execution.target_locks import take_targets, wait_for
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.plans import PlansResource
 from ops_pipeline.resources.policies import PoliciesResource
-from ops_pipeline.store.executions import Execution, UnknownExecution, execution
+from ops_pipeline.store.executions import Execution, UnknownExecution, execution, transition
 
 
 @dg.op(
@@ -49,7 +51,7 @@ def preflight(
             current = _submitted(context, config, engine, plans, policies, job_tags, now)
     except (PlanError, UnknownExecution, LookupError, AccessDenied) as error:
         raise dg.Failure(description=str(error), allow_retries=False) from None
-    if current is None:
+    if current is None or not _holds_targets(context, engine, current, now):
         return
     limits = policies.matrix().policy(current.sla_class, current.action_class)
     # A step-by-step (level 3) execution waits for people between its steps: only its steps have deadlines.
@@ -59,6 +61,23 @@ def preflight(
     context.instance.add_run_tags(context.run_id, {tags.EXECUTION: current.id})
     context.log.info(f"execution {current.id} ({current.plan_name} v{current.plan_version}) is running")
     yield dg.Output({"execution_id": current.id, "outputs": {}}, metadata=_metadata(current, "running"))
+
+
+def _holds_targets(context: dg.OpExecutionContext, engine: sa.Engine, current: Execution, now: datetime) -> bool:
+    """Take the execution's targets. A new execution whose target is busy waits `queued` without this run (the
+    approvals sensor launches it when the target is free); a launched one that lost its targets ends."""
+    busy = take_targets(engine, current, now)
+    if busy is None:
+        return True
+    actor = tags.actor_of(dict(context.run.tags), "user:launchpad")
+    with engine.begin() as conn:
+        if current.status == "approved":
+            wait_for(conn, current, busy, actor, now)
+        else:
+            transition(conn, current.id, "cancelled", actor=actor, now=now, reason=f"lost its targets: {busy}")
+    context.log.info(f"execution {current.id} is not running here: {busy}")
+    context.log_event(dg.AssetObservation(asset_key=["executions"], metadata=_metadata(current, "queued")))
+    return False
 
 
 def _launched(engine: sa.Engine, execution_id: str, job_tags: dict[str, str]) -> Execution | None:

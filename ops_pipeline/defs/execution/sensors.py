@@ -1,6 +1,7 @@
 """`execution_launcher`, the approvals sensor: it expires approval requests nobody decided in time, launches
-approved executions (run key: execution and plan version, so a repeated tick launches nothing twice), and
-resumes step-by-step executions at each newly approved step."""
+approved executions once they hold their targets (run key: execution and plan version, so a repeated tick
+launches nothing twice; one waiting for a target stays `queued` without a run), keeps the target leases of
+running executions alive, and resumes step-by-step executions at each newly approved step."""
 
 import json
 from datetime import UTC, datetime
@@ -14,14 +15,24 @@ from ops_pipeline.defs.execution import tags
 from ops_pipeline.defs.execution.graphql import JobAddress, ResumeFailed, reexecute
 from ops_pipeline.defs.execution.launch_form import launch_values
 from ops_pipeline.execution.approval_flow import expire_due
+from ops_pipeline.execution.target_locks import extend_leases, take_targets, wait_for, waited_for_targets
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.plans import PlansResource
 from ops_pipeline.store.approvals import approved_unresumed, mark_resumed, requests_of
-from ops_pipeline.store.executions import Execution, execution, transition, waiting_to_launch
+from ops_pipeline.store.executions import (
+    Execution,
+    execution,
+    execution_or_none,
+    record_event,
+    transition,
+    waiting_to_launch,
+)
+from ops_pipeline.store.leases import lease_owners, reap
 from ops_pipeline.store.plan_versions import plan_version
 
 SENSOR = "execution_launcher"
 ACTOR = f"sensor:{SENSOR}"
+FINISHED_RUN_STATUSES = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
 def launch_key(current: Execution) -> str:
@@ -45,6 +56,7 @@ def build_execution_launcher(
     ) -> dg.SensorResult | dg.SkipReason:
         engine, now = ops_store.engine(), datetime.now(UTC)
         expired = expire_due(engine, now)
+        _keep_leases_of_live_runs(context.instance, engine, now)
         requests = _launches(context, engine, structures, now)
         resumed = _resumptions(context, engine, plans, structures)
         if not (requests or resumed or expired):
@@ -58,31 +70,59 @@ def build_execution_launcher(
 def _launches(
     context: dg.SensorEvaluationContext, engine: sa.Engine, structures: dict[str, str], now: datetime
 ) -> list[dg.RunRequest]:
-    requests = []
+    with engine.connect() as conn:
+        waiting = waiting_to_launch(conn)
+    return [request for current in waiting if (request := _launch(context, engine, structures, current, now))]
+
+
+def _launch(
+    context: dg.SensorEvaluationContext,
+    engine: sa.Engine,
+    structures: dict[str, str],
+    current: Execution,
+    now: datetime,
+) -> dg.RunRequest | None:
+    plan = parse_plan(json.loads(current.snapshot), f"execution {current.id}")
+    with engine.connect() as conn:
+        structure = _structure_of(conn, current)
+    if structures.get(current.plan_name) != structure:
+        context.log.warning(
+            f"execution {current.id}: plan {current.plan_name} v{current.plan_version} is "
+            "not the graph this code location loaded; reload the code location"
+        )
+        return None
+    busy = take_targets(engine, current, now)
+    key = launch_key(current)
     with engine.begin() as conn:
-        for current in waiting_to_launch(conn):
-            plan = parse_plan(json.loads(current.snapshot), f"execution {current.id}")
-            if structures.get(current.plan_name) != _structure_of(conn, current):
-                context.log.warning(
-                    f"execution {current.id}: plan {current.plan_name} v{current.plan_version} is "
-                    "not the graph this code location loaded; reload the code location"
-                )
-                continue
-            key = launch_key(current)
-            if current.status == "approved":
-                transition(conn, current.id, "queued", actor=ACTOR, now=now, reason=f"run requested ({key})")
-                for request in requests_of(conn, current.id):  # level 3: this run starts the approved first steps
-                    if request.step_id and request.state == "approved":
-                        mark_resumed(conn, request.id, key)
-            requests.append(
-                dg.RunRequest(
-                    job_name=current.plan_name,
-                    run_key=key,
-                    run_config=launch_values(plan, current.plan_version, current.tenant, current.parameters),
-                    tags={tags.EXECUTION: current.id, tags.ACTOR: ACTOR},
-                )
-            )
-    return requests
+        if busy:
+            wait_for(conn, current, busy, ACTOR, now)
+            return None
+        if current.status == "approved":
+            transition(conn, current.id, "queued", actor=ACTOR, now=now, reason=f"run requested ({key})")
+            for request in requests_of(conn, current.id):  # level 3: this run starts the approved first steps
+                if request.step_id and request.state == "approved":
+                    mark_resumed(conn, request.id, key)
+        elif waited_for_targets(conn, current.id):
+            record_event(conn, current.id, "targets_taken", ACTOR, now=now, reason=f"run requested ({key})")
+    return dg.RunRequest(
+        job_name=current.plan_name,
+        run_key=key,
+        run_config=launch_values(plan, current.plan_version, current.tenant, current.parameters),
+        tags={tags.EXECUTION: current.id, tags.ACTOR: ACTOR},
+    )
+
+
+def _keep_leases_of_live_runs(instance: dg.DagsterInstance, engine: sa.Engine, now: datetime) -> None:
+    """Heartbeat the leases of running executions whose run Dagster still has going; reap expired ones."""
+    live = []
+    with engine.connect() as conn:
+        for owner in lease_owners(engine):
+            current = execution_or_none(conn, owner)
+            run = instance.get_run_by_id(current.last_run_id) if current and current.last_run_id else None
+            if current and current.status == "running" and run and run.status not in FINISHED_RUN_STATUSES:
+                live.append(owner)
+    extend_leases(engine, live, now)
+    reap(engine, now)
 
 
 def _structure_of(conn: sa.Connection, current: Execution) -> str:
