@@ -83,7 +83,8 @@ def run_plan_step(
         return
     refusal = access_refusal(engine, current, plan.step(step_id), resources.policies, now)
     if refusal:
-        with engine.begin() as conn:
+        with engine.begin() as conn:  # the attempt ends at the check, before the step touches anything
+            start_step(conn, current, step_id, context.run_id, now, retry=retrying)
             fail_step(conn, current, step_id, status="failed", error=refusal, run_id=context.run_id, now=now)
         raise dg.Failure(
             description=f"step {step_id}: {refusal}", metadata={"failure_class": "permission"}, allow_retries=False
