@@ -1,26 +1,16 @@
 """Executions written straight into a real ops store, with the timings a test needs (the state machine that
-normally produces them is tested elsewhere), and the two kinds of store the metrics tests run against."""
+normally produces them is tested elsewhere)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from ops_pipeline.store.execution_steps import insert_steps
 from ops_pipeline.store.execution_tables import execution_steps
 from ops_pipeline.store.executions import Execution, insert_execution
-from tests.conftest import pg_url
-
-
-def store_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh ops store: a SQLite file, or a new PostgreSQL database."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return pg_url(request.getfixturevalue("pg_database"))
 
 
 def seconds_ago(seconds: float) -> datetime:

@@ -17,17 +17,12 @@ from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.store.engine import open_store
 from ops_pipeline.store.execution_steps import steps_of
 from ops_pipeline.store.executions import events_of, list_executions
-from tests.dagster.execution_seeds import seconds_ago, seed, store_url
+from tests.dagster.execution_seeds import seconds_ago, seed
 from tests.servers import RecordingHttpServer, Reply, http_server
 
 __all__ = ["http_server"]
 
 WEEK_S = 7 * 86400
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return store_url(request.param, request, tmp_path)
 
 
 def materialize_metrics(url: str) -> dict[str, object]:
@@ -39,8 +34,8 @@ def materialize_metrics(url: str) -> dict[str, object]:
     return {name: entry.value for name, entry in materialization.metadata.items()}
 
 
-def test_the_asset_carries_rates_percentiles_queue_time_and_sla_compliance(url: str) -> None:
-    engine = open_store(url)
+def test_the_asset_carries_rates_percentiles_queue_time_and_sla_compliance(store_url: str) -> None:
+    engine = open_store(store_url)
     hour_ago = seconds_ago(3600)
     for n, took in enumerate([10, 20, 30, 40], start=1):  # queued n s, took `took` s, deadline 35 s after start
         seed(engine, f"b{n}", "backup", "completed", submitted=hour_ago, queued_s=n, took_s=took, deadline_s=35)
@@ -49,7 +44,7 @@ def test_the_asset_carries_rates_percentiles_queue_time_and_sla_compliance(url: 
     seed(engine, "r2", "restart", "running", submitted=hour_ago, queued_s=8, deadline_s=35)  # past its deadline
     seed(engine, "old", "backup", "failed", submitted=seconds_ago(30 * 86400), took_s=1, deadline_s=35)
 
-    figures = materialize_metrics(url)
+    figures = materialize_metrics(store_url)
 
     assert (figures["executions"], figures["ended"]) == (6, 5)
     assert figures["success_rate"] == pytest.approx(0.8) and figures["failure_rate"] == pytest.approx(0.2)
@@ -67,8 +62,8 @@ def test_the_asset_carries_rates_percentiles_queue_time_and_sla_compliance(url: 
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
-def test_an_empty_store_gives_counts_and_says_so_without_inventing_figures(url: str) -> None:
-    figures = materialize_metrics(url)
+def test_an_empty_store_gives_counts_and_says_so_without_inventing_figures(store_url: str) -> None:
+    figures = materialize_metrics(store_url)
     assert (figures["executions"], figures["ended"], figures["sla_considered"]) == (0, 0, 0)
     assert "success_rate" not in figures and "duration_p50_s" not in figures
     assert figures["plans"] == "No execution in the window."

@@ -15,12 +15,7 @@ from ops_pipeline.definitions import build_definitions
 from ops_pipeline.store.engine import open_store
 from ops_pipeline.store.executions import events_of
 from ops_pipeline.store.signals import recent_signals
-from tests.dagster.execution_seeds import seconds_ago, seed, store_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return store_url(request.param, request, tmp_path)
+from tests.dagster.execution_seeds import seconds_ago, seed
 
 
 def location(tmp_path: Path, url: str, **plans: object) -> dg.Definitions:
@@ -36,15 +31,15 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None)
 
 
 def test_each_late_execution_raises_one_signal_and_one_alert_run_however_often_it_ticks(
-    tmp_path: Path, url: str
+    tmp_path: Path, store_url: str
 ) -> None:
-    engine = open_store(url)
+    engine = open_store(store_url)
     started = seconds_ago(100)
     seed(engine, "late1", "backup", "running", submitted=started, deadline_s=20)
     seed(engine, "late2", "restart", "running", submitted=started, deadline_s=30)
     seed(engine, "in_time", "backup", "running", submitted=started, deadline_s=3600)
     seed(engine, "ended_late", "backup", "completed", submitted=started, took_s=50, deadline_s=20)
-    defs = location(tmp_path, url)
+    defs = location(tmp_path, store_url)
     with dg.instance_for_test() as instance:
         first = tick(defs, instance, None)
         assert [r.run_key for r in first.run_requests] == ["sla_alert:late1", "sla_alert:late2"]
