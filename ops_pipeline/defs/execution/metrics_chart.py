@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from ops_pipeline.core.execution.metrics import ExecutionMetrics, Percentiles
 
 QUANTILES = (("p50", "#3b6ea5"), ("p95", "#f0a030"), ("p99", "#d62728"))
+MAX_GROUPS = 12  # per panel, the most measured ones; the tables list them all
 
 
 def durations_chart_png(metrics: ExecutionMetrics) -> bytes:
@@ -33,8 +34,10 @@ def durations_chart_png(metrics: ExecutionMetrics) -> bytes:
 
 
 def _bars(axes: Axes, title: str, groups: dict[str, Percentiles]) -> None:
-    shown = {name: figures for name, figures in groups.items() if figures.count}
-    axes.set_title(title, fontsize=9)
+    measured = sorted((item for item in groups.items() if item[1].count), key=lambda item: -item[1].count)
+    shown = dict(sorted(measured[:MAX_GROUPS]))
+    hidden = len(measured) - len(shown)
+    axes.set_title(title + (f" (the {len(shown)} most measured of {len(measured)})" if hidden else ""), fontsize=9)
     if not shown:
         axes.text(0.5, 0.5, "nothing ended in the window", ha="center", va="center", fontsize=8)
         axes.set_axis_off()
@@ -49,7 +52,7 @@ def _bars(axes: Axes, title: str, groups: dict[str, Percentiles]) -> None:
     axes.set_xlabel("seconds", fontsize=7)
     axes.tick_params(labelsize=7)
     axes.grid(axis="x", alpha=0.3)
-    axes.legend(fontsize=7, loc="lower right")
+    axes.legend(fontsize=7, loc="best")
 
 
 def png_markdown(png: bytes, alt: str) -> str:
