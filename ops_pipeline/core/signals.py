@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 Severity = Literal["warning", "critical"]
+# batch detection, the streaming probe, or a monitor that watches something other than a metric (SLA deadlines)
+Origin = Literal["batch", "probe", "monitor"]
 SEVERITY_RANK: dict[str, int] = {"warning": 1, "critical": 2}
 
 
@@ -23,7 +25,7 @@ class InsightSignal:
     direction: str
     severity: Severity
     hint: str
-    origin: Literal["batch", "probe"]
+    origin: Origin
 
     @property
     def partition_date(self) -> str:

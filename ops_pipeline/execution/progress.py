@@ -170,7 +170,9 @@ def fail_step(
     now: datetime,
 ) -> None:
     """The step ended without success: it and its execution end `status` (a failed execution's done steps
-    stay as they are for a rollback or a rerun to act on)."""
+    stay as they are for a rollback or a rerun to act on). A step that had started keeps how long its last
+    attempt ran."""
+    started_at = next(s.started_at for s in steps_of(conn, current.id) if s.step_id == step_id)
     move_step(
         conn,
         current.id,
@@ -182,6 +184,7 @@ def fail_step(
         reason=error,
         error=error,
         finished_at=now,
+        duration_s=(now - started_at) / timedelta(seconds=1) if started_at else None,
     )
     if execution(conn, current.id).status == "running":
         transition(

@@ -1,5 +1,6 @@
-"""`plans:` where execution plans are read from, how long approvals and idempotency keys last, and where the
-approvals sensor reaches the webserver's GraphQL API to resume step-by-step (level 3) executions."""
+"""`plans:` where execution plans are read from, how long approvals and idempotency keys last, where the
+approvals sensor reaches the webserver's GraphQL API to resume step-by-step (level 3) executions, the window
+of the execution metrics, and what the SLA monitor launches for an execution past its deadline."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ class PlansSettings(StrictModel):
         "their deadlines), or one process per step",
     )
     launch_interval_s: int = Field(default=10, ge=5, le=3600, description="how often approved work is launched")
+    metrics_window: Duration = Field(
+        default=7 * 86400, description="execution_metrics covers the executions submitted this long ago or later"
+    )
+    sla_alert_job: str = Field(
+        default="sla_alert",
+        min_length=1,
+        description="the job the SLA monitor launches, once per execution still running past its deadline (it "
+        "reads the execution from its run tags ops/alert_execution_id, ops/alert_deadline); any job of the code "
+        "location that needs no run config",
+    )
+    sla_monitor_interval_s: int = Field(default=15, ge=5, le=3600, description="how often the SLA monitor looks")
     graphql_url: str | None = Field(
         default=None,
         pattern=r"^https?://\S+$",
@@ -39,6 +51,13 @@ class PlansSettings(StrictModel):
             if seconds < 60:
                 raise ValueError(f"level {level}: an approval window under a minute cannot be met by a person")
         return expiry
+
+    @field_validator("metrics_window")
+    @classmethod
+    def _metrics_window(cls, seconds: int) -> int:
+        if not 60 <= seconds <= 366 * 86400:
+            raise ValueError("between 1m and 366d")
+        return seconds
 
     @field_validator("idempotency_window")
     @classmethod
