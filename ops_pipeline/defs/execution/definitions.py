@@ -10,13 +10,15 @@ from ops_pipeline.core.plans.canonical import structure_fingerprint
 from ops_pipeline.defs.execution.assets import executions, executions_refresh, refresh_executions
 from ops_pipeline.defs.execution.jobs import approve_execution, pending_approvals, reject_execution
 from ops_pipeline.defs.execution.plan_jobs import plan_job
+from ops_pipeline.defs.execution.recovery_sensors import build_dead_letter_sensor, build_reaper_sensor
+from ops_pipeline.defs.execution.requeue_job import requeue_dead_letter
 from ops_pipeline.defs.execution.sensors import build_execution_launcher
 from ops_pipeline.execution.plan_files import PlanCatalog
 from ops_pipeline.settings import OpsSettings
 
 logger = logging.getLogger(__name__)
 
-OWN_JOBS = (approve_execution, pending_approvals, reject_execution)
+OWN_JOBS = (approve_execution, pending_approvals, reject_execution, requeue_dead_letter)
 
 
 def definitions(settings: OpsSettings, catalog: PlanCatalog) -> dg.Definitions:
@@ -27,8 +29,14 @@ def definitions(settings: OpsSettings, catalog: PlanCatalog) -> dg.Definitions:
         for _, plan_file in sorted(catalog.plans.items())
     ]
     structures = {name: structure_fingerprint(f.plan) for name, f in catalog.plans.items()}
+    interval_s = settings.plans.launch_interval_s
     return dg.Definitions(
         assets=[executions],
         jobs=[*plan_jobs, *OWN_JOBS, refresh_executions],
-        sensors=[build_execution_launcher(plan_jobs, structures, settings.plans.launch_interval_s), executions_refresh],
+        sensors=[
+            build_execution_launcher(plan_jobs, structures, interval_s),
+            executions_refresh,
+            build_dead_letter_sensor(interval_s),
+            build_reaper_sensor(interval_s),
+        ],
     )
