@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from ops_pipeline.cli.common import one_line, settings_of
 from ops_pipeline.core.execution.retries import FAILURE_CLASSES
-from ops_pipeline.execution.requeue import fresh_deadline, requeue
+from ops_pipeline.execution.requeue import requeue
 from ops_pipeline.execution.webserver import Webserver
 from ops_pipeline.settings import OpsSettings
 from ops_pipeline.settings.plans import DEFAULT_GRAPHQL_URL
@@ -79,7 +79,6 @@ def dlq_requeue(args: argparse.Namespace) -> int:
         actor=args.actor,
         now=now,
         launch=webserver_of(settings).reexecute_from_failure,
-        deadline_for=fresh_deadline(settings.policies.matrix(), now),
         rbac=settings.policies.rbac,
     )
     letter = requeued.dead_letter

@@ -1,9 +1,11 @@
 """Requeuing a dead letter: its execution runs again from where it failed, once.
 
 In one transaction: the dead letter is claimed (a second requeue finds it claimed and is refused), RBAC is
-asked whether the actor may `requeue` the plan, the execution is reopened with a fresh deadline (steps that did
-not succeed back to `pending`), and a run re-executing the failed run from its failure is launched, tagged
-with the execution. If the launch fails, nothing of it stays."""
+asked whether the actor may `requeue` the plan, the execution is reopened (steps that did not succeed back to
+`pending`), and a run re-executing the failed run from its failure is launched, tagged with the execution. If
+the launch fails, nothing of it stays. The reopened execution has no execution deadline: its run may wait in
+Dagster's queue longer than a fast plan's whole timeout; each step keeps its step timeout and the run its
+`dagster/max_runtime` backstop."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ops_pipeline.core.execution.rbac import RbacPolicy
-from ops_pipeline.core.execution.timeouts import TimeoutMatrix, execution_deadline
 from ops_pipeline.execution.access import actor_id, check
 from ops_pipeline.store.dead_letters import (
     DeadLetter,
@@ -23,7 +24,7 @@ from ops_pipeline.store.dead_letters import (
     dead_letters_of,
     record_requeue_run,
 )
-from ops_pipeline.store.executions import Execution, execution, record_event
+from ops_pipeline.store.executions import execution, record_event
 from ops_pipeline.store.requeues import reopen_for_requeue
 
 EXECUTION_TAG = "ops/execution_id"
@@ -32,8 +33,6 @@ REQUEUE_TAG = "ops/requeue_of"
 
 # (parent run id, tags) -> the new run's id
 Launch = Callable[[str, dict[str, str]], str]
-# the execution -> its new deadline (None: it has none)
-DeadlineFor = Callable[[Execution], datetime | None]
 
 
 class RequeueRefused(ValueError):
@@ -44,17 +43,6 @@ class RequeueRefused(ValueError):
 class Requeued:
     dead_letter: DeadLetter
     run_id: str
-
-
-def fresh_deadline(matrix: TimeoutMatrix, now: datetime) -> DeadlineFor:
-    """A requeued execution gets its whole execution timeout again (level 3 has no execution deadline)."""
-
-    def deadline(current: Execution) -> datetime | None:
-        if current.approval_level >= 3:
-            return None
-        return execution_deadline(now, matrix.policy(current.sla_class, current.action_class))
-
-    return deadline
 
 
 def find_dead_letter(conn: sa.Connection, reference: str) -> DeadLetter:
@@ -75,7 +63,6 @@ def requeue(
     actor: str,
     now: datetime,
     launch: Launch,
-    deadline_for: DeadlineFor,
     rbac: RbacPolicy,
 ) -> Requeued:
     actor = actor_id(actor)
@@ -103,7 +90,6 @@ def requeue(
             current.id,
             actor=actor,
             now=now,
-            deadline_at=deadline_for(current),
             parent_run_id=letter.run_id,
             reason=reason,
         ):

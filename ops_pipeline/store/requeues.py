@@ -24,7 +24,6 @@ def reopen_for_requeue(
     *,
     actor: str,
     now: datetime,
-    deadline_at: datetime | None,
     parent_run_id: str,
     reason: str,
 ) -> bool:
@@ -33,7 +32,7 @@ def reopen_for_requeue(
     moved = conn.execute(
         executions.update()
         .where(executions.c.id == execution_id, executions.c.status.in_(REQUEUEABLE))
-        .values(status="running", updated_at=now, finished_at=None, deadline_at=deadline_at, reason=None)
+        .values(status="running", updated_at=now, finished_at=None, deadline_at=None, reason=None)
     )
     if moved.rowcount != 1:
         return False

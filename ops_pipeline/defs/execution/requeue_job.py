@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ops_pipeline.defs.execution import tags
 from ops_pipeline.execution.access import AccessDenied
-from ops_pipeline.execution.requeue import RequeueRefused, fresh_deadline, requeue
+from ops_pipeline.execution.requeue import RequeueRefused, requeue
 from ops_pipeline.execution.webserver import Webserver, WebserverError
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.plans import PlansResource
@@ -37,7 +37,6 @@ def requeue_op(
             actor=config.actor or tags.actor_of(dict(context.run.tags), "user:launchpad"),
             now=now,
             launch=Webserver(plans.graphql()).reexecute_from_failure,
-            deadline_for=fresh_deadline(policies.matrix(), now),
             rbac=policies.rbac_policy(),
         )
     except (RequeueRefused, LookupError, UnknownExecution, AccessDenied, WebserverError) as error:
