@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from ops_pipeline.core.execution.rbac import RbacPolicy
 from ops_pipeline.core.execution.states import TERMINAL, ExecutionStatus
-from ops_pipeline.execution.access import actor_id, check
+from ops_pipeline.execution.access import actor_id, check_on_execution
 from ops_pipeline.execution.webserver import Webserver
 from ops_pipeline.store.execution_steps import move_step, steps_of
 from ops_pipeline.store.executions import execution, record_event, transition
@@ -53,17 +53,7 @@ def cancel(
         current = execution(conn, execution_id, tenant)
     if current.status in TERMINAL:
         raise CancelRefused(f"execution {execution_id} already ended {current.status}; there is nothing to cancel")
-    check(
-        engine,
-        rbac,
-        tenant=current.tenant,
-        actor=actor,
-        action="cancel",
-        resources=[f"plan:{current.plan_name}"],
-        environment=current.environment,
-        now=now,
-        execution_id=current.id,
-    )
+    check_on_execution(engine, rbac, current, actor=actor, action="cancel", now=now)
     runs = webserver.unfinished_runs(execution_id)
     with engine.begin() as conn:
         record_event(

@@ -41,7 +41,7 @@ def failure_reason(current: Execution, failures: list[StepFailure], message: str
     return classify_failure("", message)
 
 
-def dead_letter_row(
+def dead_letter(
     conn: sa.Connection,
     current: Execution,
     run_id: str,
@@ -50,16 +50,16 @@ def dead_letter_row(
     failures: list[StepFailure],
     masker: Masker,
     now: datetime,
-) -> dict[str, object] | None:
-    """The dead letter of `run_id`, or None when its execution did not fail for good."""
+) -> bool:
+    """Insert the run's dead letter if its execution failed for good; True when this call inserted it."""
     if current.status not in DEAD_STATUSES:
-        return None
+        return False
     failed_steps = [s for s in steps_of(conn, current.id) if s.status in FAILED_STEPS]
     message = next((s.error for s in failed_steps if s.error), None) or next(
         (f.message for f in failures if f.message), run_message or current.reason or current.status
     )
     runs = runs_of_execution(conn, current.id)
-    return {
+    row = {
         "run_id": run_id,
         "execution_id": current.id,
         "tenant": current.tenant,
@@ -72,18 +72,4 @@ def dead_letter_row(
         "run_ids": runs if run_id in runs else [*runs, run_id],
         "created_at": now,
     }
-
-
-def dead_letter(
-    conn: sa.Connection,
-    current: Execution,
-    run_id: str,
-    *,
-    run_message: str,
-    failures: list[StepFailure],
-    masker: Masker,
-    now: datetime,
-) -> bool:
-    """Insert the run's dead letter if its execution failed for good; True when this call inserted it."""
-    row = dead_letter_row(conn, current, run_id, run_message=run_message, failures=failures, masker=masker, now=now)
-    return row is not None and insert_dead_letter(conn, row)
+    return insert_dead_letter(conn, row)

@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ops_pipeline.core.execution.rbac import RbacPolicy
-from ops_pipeline.execution.access import actor_id, check
+from ops_pipeline.execution.access import actor_id, check_on_execution
 from ops_pipeline.store.dead_letters import (
     DeadLetter,
     claim_requeue,
@@ -70,17 +70,7 @@ def requeue(
         letter = find_dead_letter(conn, reference)
         current = execution(conn, letter.execution_id)
     _refuse_if_requeued(letter)
-    check(
-        engine,
-        rbac,
-        tenant=current.tenant,
-        actor=actor,
-        action="requeue",
-        resources=[f"plan:{current.plan_name}"],
-        environment=current.environment,
-        now=now,
-        execution_id=current.id,
-    )
+    check_on_execution(engine, rbac, current, actor=actor, action="requeue", now=now)
     with engine.begin() as conn:
         if not claim_requeue(conn, letter.id, actor, now):
             _refuse_if_requeued(dead_letter(conn, letter.id))

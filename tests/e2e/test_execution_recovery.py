@@ -312,5 +312,5 @@ def test_a_sigkilled_run_worker_leaves_an_execution_the_reaper_ends(dev: Dev) ->
     shown = wait_for("the reaper ending the execution", ended, 120, dev.log)
     assert shown["status"] == "failed"
     [reaped] = [e for e in shown["events"] if e["actor"] == "ops_pipeline:reaper" and e["kind"] == "status"]
-    assert run_id in reaped["reason"] and "unexpectedly" in reaped["reason"]
+    assert run_id in reaped["reason"] and "terminated by signal 9 (SIGKILL)" in reaped["reason"]
     assert next(s for s in shown["steps"] if s["step_id"] == "nap")["status"] == "failed"

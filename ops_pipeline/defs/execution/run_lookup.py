@@ -13,6 +13,10 @@ ENDS: dict[dg.DagsterRunStatus, RunEnd] = {
 }
 
 
+# What the code server's orphan check and run monitoring say of a run whose worker is gone.
+WORKER_LOST_WORDS = ("Run execution process for", "unexpectedly", "maximum runtime")
+
+
 def current_run(instance: dg.DagsterInstance, execution_id: str, last_run_id: str | None) -> dg.DagsterRun | None:
     """The run that decides whether the execution still runs: None when the run that started it is gone,
     else the newest run tagged with the execution (a level 3 resumption or a requeue comes after it)."""
@@ -40,8 +44,7 @@ def failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
         if entry.dagster_event is not None
         and (
             entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
-            or "unexpectedly" in (entry.message or "")
-            or "maximum runtime" in (entry.message or "")
+            or any(words in (entry.message or "") for words in WORKER_LOST_WORDS)
         )
     ]
     return " ".join(m for m in messages if m)
