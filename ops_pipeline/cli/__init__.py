@@ -8,14 +8,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ops_pipeline.cli import backfill, catalog, demo, executions, insights, models, plans, runs, sources
+from ops_pipeline.cli import backfill, catalog, demo, dlq, executions, insights, models, plans, runs, sources
 from ops_pipeline.core.secrets import SecretError
+from ops_pipeline.execution.webserver import WebserverError
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.settings import ConfigError
 from ops_pipeline.sources.base import SourceError
 from ops_pipeline.store.engine import StoreError
 
-COMMAND_GROUPS = (demo, sources, catalog, runs, insights, backfill, models, plans, executions)
+COMMAND_GROUPS = (demo, sources, catalog, runs, insights, backfill, models, plans, executions, dlq)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         LookupError,
         ValueError,
         PermissionError,
+        WebserverError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

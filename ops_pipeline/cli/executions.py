@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 from datetime import UTC, datetime
 from typing import Any
 
 from ops_pipeline.cli.common import settings_of
+from ops_pipeline.cli.dlq import webserver_of
 from ops_pipeline.core.execution.states import EXECUTION_STATUSES
 from ops_pipeline.execution.approval_flow import approve, reject
+from ops_pipeline.execution.cancellation import cancel
 from ops_pipeline.markdown.executions import (
     approval_summary,
     approvals_markdown,
@@ -40,6 +43,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--tenant", default="default")
     show.add_argument("--json", action="store_true", help="the execution, its steps, approvals and events as JSON")
     show.set_defaults(handler=executions_show)
+    cancel = execution_commands.add_parser("cancel", help="cancel an execution: terminate its run, roll back")
+    cancel.add_argument("execution_id")
+    cancel.add_argument("--actor", default=os.environ.get("USER", "cli"), help="who cancels (default: $USER)")
+    cancel.add_argument("--tenant", default="default")
+    cancel.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the run to record the end")
+    cancel.set_defaults(handler=executions_cancel)
 
     approvals = commands.add_parser("approvals", help="approval requests: list, approve, reject")
     approval_commands = approvals.add_subparsers(dest="action", required=True)
@@ -94,6 +103,22 @@ def executions_show(args: argparse.Namespace) -> int:
     print("\n## steps\n" + steps_markdown(steps))
     print("\n## event trail\n" + events_markdown(events))
     return 0
+
+
+def executions_cancel(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    outcome = cancel(
+        open_store(),
+        args.execution_id,
+        tenant=args.tenant,
+        actor=args.actor,
+        webserver=webserver_of(settings),
+        rbac=settings.policies.rbac,
+        wait_s=args.wait,
+    )
+    runs = f"terminated run {', '.join(outcome.terminated_runs)}" if outcome.terminated_runs else "no run was running"
+    print(f"cancel requested ({runs}): execution {outcome.execution_id} is {outcome.status}")
+    return 0 if outcome.status == "cancelled" else 1
 
 
 def _plain(current: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from ops_pipeline.core.execution.rbac import Decision, RbacPolicy, decide
 from ops_pipeline.core.plans.spec import AnyStep, PlanSpec
 from ops_pipeline.store.execution_tables import access_decisions
+from ops_pipeline.store.executions import Execution
 
 
 class AccessDenied(PermissionError):
@@ -104,3 +105,20 @@ def check(
     refused = next((d for _, d in decisions if not d.allowed), None)
     if refused is not None:
         raise AccessDenied(refused)
+
+
+def check_on_execution(
+    engine: sa.Engine, policy: RbacPolicy, current: Execution, *, actor: str, action: str, now: datetime
+) -> None:
+    """May this actor `action` (cancel, requeue, ...) this execution's plan (resource `plan:<name>`)?"""
+    check(
+        engine,
+        policy,
+        tenant=current.tenant,
+        actor=actor,
+        action=action,
+        resources=[f"plan:{current.plan_name}"],
+        environment=current.environment,
+        now=now,
+        execution_id=current.id,
+    )

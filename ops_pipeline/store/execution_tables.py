@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ops_pipeline.core.control_loop.vocabulary import FAILURE_CLASSES
 from ops_pipeline.core.execution.states import EXECUTION_STATUSES, STEP_STATUSES
 from ops_pipeline.store.metadata import UtcDateTime, metadata
 
@@ -164,4 +165,30 @@ access_decisions = sa.Table(
     sa.Column("execution_id", sa.String(32)),
     sa.Index(None, "execution_id"),
     sa.Index(None, "at"),
+)
+
+# Executions that failed for good (retries exhausted, or a failure that is never retried): one row per failed
+# run, so a sensor that sees a run twice inserts it once. A requeue re-executes the run from its failure.
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),  # the failed Dagster run
+    sa.Column("execution_id", sa.String(32), sa.ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("tenant", sa.String(64), nullable=False),
+    sa.Column("plan_name", sa.String(64), nullable=False),
+    sa.Column("plan_version", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),  # the failure class
+    sa.Column("final_status", sa.String(20), nullable=False),  # the execution's status when it was dead-lettered
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),  # masked
+    sa.Column("run_ids", sa.JSON, nullable=False),  # every run of the execution up to this one, oldest first
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("requeued_at", UtcDateTime),
+    sa.Column("requeued_by", sa.String(200)),
+    sa.Column("requeue_run_id", sa.String(64)),
+    sa.UniqueConstraint("run_id"),
+    sa.CheckConstraint(_one_of("reason", FAILURE_CLASSES), name="reason"),
+    sa.Index(None, "reason", "created_at"),
+    sa.Index(None, "execution_id"),
 )

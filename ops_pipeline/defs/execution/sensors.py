@@ -27,7 +27,7 @@ from ops_pipeline.store.executions import (
     transition,
     waiting_to_launch,
 )
-from ops_pipeline.store.leases import lease_owners, reap
+from ops_pipeline.store.leases import lease_owners
 from ops_pipeline.store.plan_versions import plan_version
 
 SENSOR = "execution_launcher"
@@ -113,7 +113,8 @@ def _launch(
 
 
 def _keep_leases_of_live_runs(instance: dg.DagsterInstance, engine: sa.Engine, now: datetime) -> None:
-    """Heartbeat the leases of running executions whose run Dagster still has going; reap expired ones."""
+    """Heartbeat the leases of running executions whose run Dagster still has going (the reaper deletes the
+    leases nobody extended)."""
     live = []
     with engine.connect() as conn:
         for owner in lease_owners(engine):
@@ -122,7 +123,6 @@ def _keep_leases_of_live_runs(instance: dg.DagsterInstance, engine: sa.Engine, n
             if current and current.status == "running" and run and run.status not in FINISHED_RUN_STATUSES:
                 live.append(owner)
     extend_leases(engine, live, now)
-    reap(engine, now)
 
 
 def _structure_of(conn: sa.Connection, current: Execution) -> str:
