@@ -8,6 +8,7 @@ import dagster as dg
 
 from ops_pipeline.defs.backfills import definitions as backfills
 from ops_pipeline.defs.catalog import definitions as catalog
+from ops_pipeline.defs.control_loop import definitions as control_loop
 from ops_pipeline.defs.data_products import definitions as data_products
 from ops_pipeline.defs.execution import definitions as execution
 from ops_pipeline.defs.insights import definitions as insights
@@ -34,6 +35,7 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
         backfills.definitions(settings),
         data_products.definitions(settings),
         execution.definitions(settings, resources["plans"].catalog()),
+        control_loop.definitions(settings),
     )
 
 

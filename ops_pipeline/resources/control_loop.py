@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
 import dagster as dg
 from pydantic import Field
 
@@ -16,14 +14,15 @@ from ops_pipeline.settings.control_loop import ConfiguredPatch, WatchSettings
 
 
 class ControlLoopResource(dg.ConfigurableResource):
-    settings: dict[str, Any] = Field(default_factory=dict, description="the control_loop section, validated")
+    # JSON text: Dagster's config maps cannot hold the section's nulls.
+    settings_json: str = Field(default="{}", description="the control_loop section of ops.yaml, validated, as JSON")
 
     @classmethod
     def from_settings(cls, settings: ControlLoopSettings) -> ControlLoopResource:
-        return cls(settings=settings.model_dump(mode="json"))
+        return cls(settings_json=settings.model_dump_json())
 
     def parsed(self) -> ControlLoopSettings:
-        return ControlLoopSettings.model_validate(self.settings)
+        return ControlLoopSettings.model_validate_json(self.settings_json)
 
     def policy(self) -> ControlLoopPolicy:
         return self.parsed().policy()

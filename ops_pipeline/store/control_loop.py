@@ -140,14 +140,15 @@ def record_decision(
             settled_at=None if decision.action == "hold" else now,
             plan_version_before=plan_version,
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    event_id = int(event_id[0]) if event_id else 0
     if decision.stops_loop:
         conn.execute(
             control_loop_stops.insert().values(
                 subject=trigger.subject, stopped_at=now, reason=decision.reason, replan_event_id=event_id
             )
         )
-    return int(event_id)
+    return event_id
 
 
 def due_holds(conn: sa.Connection, now: datetime, limit: int = 100) -> list[ReplanEvent]:
@@ -210,7 +211,8 @@ def start_action(
         "root_execution_id": root_of(conn, execution_id),
         "started_at": now,
     }
-    return int(conn.execute(recovery_actions.insert().values(**row)).inserted_primary_key[0])
+    key = conn.execute(recovery_actions.insert().values(**row)).inserted_primary_key
+    return int(key[0]) if key else 0
 
 
 def finish_action(
