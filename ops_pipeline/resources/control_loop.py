@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
 import dagster as dg
 from pydantic import Field
 
