@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from ops_pipeline.cli import main
 from ops_pipeline.core.signals import InsightSignal
 from ops_pipeline.definitions import build_definitions
 from ops_pipeline.settings import load_settings
@@ -152,7 +153,9 @@ def location(tmp_path: Path) -> Location:
     return Location(tmp_path)
 
 
-def test_a_failing_plan_is_retried_then_replanned_then_held_then_escalated(location: Location) -> None:
+def test_a_failing_plan_is_retried_then_replanned_then_held_then_escalated(
+    location: Location, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with dg.instance_for_test() as instance:
         first = location.failing_execution(instance)
         [rerun] = location.tick(instance, "control_loop_failures").run_requests
@@ -210,6 +213,18 @@ def test_a_failing_plan_is_retried_then_replanned_then_held_then_escalated(locat
     assert events[held.id].decision == "hold" and events[held.id].settled_at is None
     assert events[capped.id].decision == "escalate" and events[capped.id].escalated
     assert stop.subject == PLAN and [a.status for a in escalations] == ["open"]
+
+    monkeypatch.setenv("OPS_DATABASE_URL", location.store_url)
+    assert main(["--config", str(location.config), "replans", "list", "--plan", PLAN, "--decision", "replan"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("| replan |") == 2 and "default.actions.step_failure.transient" in listed
+    assert main(["--config", str(location.config), "replans", "show", str(replan_event.id)]) == 0
+    shown = capsys.readouterr().out
+    assert "plan version 1 -> 2" in shown and '| parameters.note | "first" | "patched" |' in shown
+    assert main(["--config", str(location.config), "replans", "resume", PLAN]) == 0
+    assert "acts on ping_service again" in capsys.readouterr().out
+    assert main(["--config", str(location.config), "actions", "list"]) == 0
+    assert "| escalate |" in capsys.readouterr().out
 
 
 def _signal(detector: str, severity: str) -> InsightSignal:
