@@ -8,10 +8,12 @@ import dagster as dg
 
 from ops_pipeline.defs.backfills import definitions as backfills
 from ops_pipeline.defs.catalog import definitions as catalog
+from ops_pipeline.defs.control_loop import definitions as control_loop
 from ops_pipeline.defs.data_products import definitions as data_products
 from ops_pipeline.defs.execution import definitions as execution
 from ops_pipeline.defs.insights import definitions as insights
 from ops_pipeline.defs.run_history import definitions as run_history
+from ops_pipeline.resources.control_loop import ControlLoopResource
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.resources.plans import PlansResource
@@ -33,6 +35,7 @@ def build_definitions(settings_file: Path | None = None, database_url: str | Non
         backfills.definitions(settings),
         data_products.definitions(settings),
         execution.definitions(settings, resources["plans"].catalog()),
+        control_loop.definitions(settings),
     )
 
 
@@ -45,6 +48,7 @@ def shared_resources(settings: OpsSettings, database_url: str | None = None) -> 
         "automation_service": AutomationServiceResource.from_settings(settings.services),
         "plans": PlansResource.from_settings(settings.plans),
         "policies": PoliciesResource.from_settings(settings.policies),
+        "control_loop": ControlLoopResource.from_settings(settings.control_loop),
     }
 
 

@@ -8,7 +8,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ops_pipeline.cli import backfill, catalog, demo, dlq, executions, insights, models, plans, runs, sources
+from ops_pipeline.cli import (
+    actions,
+    backfill,
+    catalog,
+    demo,
+    dlq,
+    executions,
+    insights,
+    models,
+    plans,
+    runs,
+    sources,
+)
 from ops_pipeline.core.secrets import SecretError
 from ops_pipeline.execution.webserver import WebserverError
 from ops_pipeline.metrics.series import MetricsError
@@ -16,7 +28,7 @@ from ops_pipeline.settings import ConfigError
 from ops_pipeline.sources.base import SourceError
 from ops_pipeline.store.engine import StoreError
 
-COMMAND_GROUPS = (demo, sources, catalog, runs, insights, backfill, models, plans, executions, dlq)
+COMMAND_GROUPS = (demo, sources, catalog, runs, insights, backfill, models, plans, executions, dlq, actions)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 from ops_pipeline.cli.common import one_line, settings_of
 from ops_pipeline.core.execution.retries import FAILURE_CLASSES
 from ops_pipeline.execution.requeue import requeue
-from ops_pipeline.execution.webserver import Webserver
+from ops_pipeline.execution.webserver import Webserver, graphql_url
 from ops_pipeline.settings import OpsSettings
-from ops_pipeline.settings.plans import DEFAULT_GRAPHQL_URL
 from ops_pipeline.store.dead_letters import counts_by_reason, list_dead_letters
 from ops_pipeline.store.engine import open_store
 
@@ -87,4 +86,4 @@ def dlq_requeue(args: argparse.Namespace) -> int:
 
 
 def webserver_of(settings: OpsSettings) -> Webserver:
-    return Webserver(settings.plans.graphql_url or os.environ.get("OPS_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL)
+    return Webserver(graphql_url(settings.plans.graphql_url))

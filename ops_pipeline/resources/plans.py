@@ -3,7 +3,6 @@ when a file changes), and how long approvals and idempotency keys last."""
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,8 +11,8 @@ from pydantic import Field
 
 from ops_pipeline.execution.admission import AdmissionPolicy
 from ops_pipeline.execution.plan_files import PlanCatalog, load_plan_files
+from ops_pipeline.execution.webserver import graphql_url
 from ops_pipeline.settings import PlansSettings
-from ops_pipeline.settings.plans import DEFAULT_GRAPHQL_URL
 
 
 @lru_cache(maxsize=8)
@@ -52,4 +51,4 @@ class PlansResource(dg.ConfigurableResource):
         return AdmissionPolicy(self.idempotency_window_s, self.expiry())
 
     def graphql(self) -> str:
-        return self.graphql_url or os.environ.get("OPS_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
+        return graphql_url(self.graphql_url)

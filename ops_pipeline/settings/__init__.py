@@ -8,6 +8,7 @@ from ops_pipeline.core.sample_validation import ValidationRule
 from ops_pipeline.settings.backfills import BackfillSettings, SampleValidation
 from ops_pipeline.settings.base import ConfigError, Duration, SecretRef, StrictModel
 from ops_pipeline.settings.catalog import CatalogSettings
+from ops_pipeline.settings.control_loop import ControlLoopSettings
 from ops_pipeline.settings.data_products import DataProductSettings, DataProductSpec
 from ops_pipeline.settings.insights import ConfirmSettings, DetectorSettings, InsightsSettings, ReactionSettings
 from ops_pipeline.settings.loader import DEFAULT_CONFIG_FILE, config_path, load_settings, parse_settings
@@ -51,6 +52,7 @@ __all__ = [
     "CatalogSettings",
     "ConfigError",
     "ConfirmSettings",
+    "ControlLoopSettings",
     "DataProductSettings",
     "DataProductSpec",
     "DetectorSettings",

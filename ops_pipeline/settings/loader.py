@@ -65,6 +65,8 @@ def _key_path(location: tuple[int | str, ...]) -> str:
             continue  # pydantic adds the discriminator tag to the path; users never wrote it
         if isinstance(part, int):
             parts.append(f"[{part}]")
+        elif part == "[key]":
+            parts.append(" (key)")  # pydantic's marker for a bad mapping key
         else:
             parts.append(("." if parts else "") + str(part))
     return "".join(parts) or "(top level)"
@@ -121,6 +123,9 @@ def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
     if insights.artifacts_dir:
         insights = insights.model_copy(update={"artifacts_dir": anchored(insights.artifacts_dir)})
     catalog = settings.catalog
+    loop = settings.control_loop
+    if loop.bundle_dir:
+        loop = loop.model_copy(update={"bundle_dir": anchored(loop.bundle_dir)})
     if catalog.state_dir:
         catalog = catalog.model_copy(update={"state_dir": anchored(catalog.state_dir)})
     plans = settings.plans.model_copy(update={"folders": [anchored(f) for f in settings.plans.folders]})
@@ -135,5 +140,6 @@ def _anchor_paths(settings: OpsSettings, base: Path) -> OpsSettings:
             "catalog": catalog,
             "data_products": products,
             "plans": plans,
+            "control_loop": loop,
         }
     )

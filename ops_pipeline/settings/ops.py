@@ -12,6 +12,7 @@ from ops_pipeline.core.resolver import ResolverSpec
 from ops_pipeline.settings.backfills import BackfillSettings
 from ops_pipeline.settings.base import ConfigError, StrictModel, cross_reference_error
 from ops_pipeline.settings.catalog import CatalogSettings
+from ops_pipeline.settings.control_loop import ControlLoopSettings
 from ops_pipeline.settings.data_products import DataProductSettings
 from ops_pipeline.settings.insights import DetectorSettings, InsightsSettings
 from ops_pipeline.settings.metrics import MetricsSettings
@@ -35,6 +36,7 @@ class OpsSettings(StrictModel):
     plans: PlansSettings = PlansSettings()
     services: ServicesSettings = ServicesSettings()
     policies: PoliciesSettings = PoliciesSettings()
+    control_loop: ControlLoopSettings = ControlLoopSettings()
 
     @model_validator(mode="after")
     def _detectors_have_sources(self) -> OpsSettings:

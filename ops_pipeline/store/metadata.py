@@ -19,7 +19,7 @@ metadata = sa.MetaData(
 
 def all_tables() -> sa.MetaData:
     """`metadata` with every table module imported, so it declares the whole store."""
-    from ops_pipeline.store import execution_tables, tables  # noqa: F401 - importing registers their tables
+    from ops_pipeline.store import control_loop_tables, execution_tables, tables  # noqa: F401 - importing registers their tables
 
     return metadata
 

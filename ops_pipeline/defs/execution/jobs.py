@@ -95,7 +95,7 @@ def pending_op(context: dg.OpExecutionContext, config: PendingConfig, ops_store:
     return dg.Output(len(requests), metadata={"pending": len(requests), "approvals": dg.MetadataValue.md(markdown)})
 
 
-def _flat(op_name: str, config_class: type[dg.Config]) -> dg.ConfigMapping:
+def flat_config(op_name: str, config_class: type[dg.Config]) -> dg.ConfigMapping:
     """The launchpad form is the op's config itself, with no `ops: <op>: config:` nesting to guess."""
 
     @dg.config_mapping(config_schema=config_class.to_config_schema())  # type: ignore[call-overload]
@@ -105,16 +105,16 @@ def _flat(op_name: str, config_class: type[dg.Config]) -> dg.ConfigMapping:
     return mapping
 
 
-@dg.job(config=_flat("approve_op", ApproveConfig), description="Approve an execution, or a step at level 3.")
+@dg.job(config=flat_config("approve_op", ApproveConfig), description="Approve an execution, or a step at level 3.")
 def approve_execution() -> None:
     approve_op()
 
 
-@dg.job(config=_flat("reject_op", RejectConfig), description="Reject an execution, or a step at level 3.")
+@dg.job(config=flat_config("reject_op", RejectConfig), description="Reject an execution, or a step at level 3.")
 def reject_execution() -> None:
     reject_op()
 
 
-@dg.job(config=_flat("pending_op", PendingConfig), description="List a tenant's pending approvals.")
+@dg.job(config=flat_config("pending_op", PendingConfig), description="List a tenant's pending approvals.")
 def pending_approvals() -> None:
     pending_op()
