@@ -19,6 +19,7 @@ import yaml
 from ops_pipeline.cli import main
 from ops_pipeline.definitions import build_definitions
 from ops_pipeline.settings.celery import DEFAULT_BROKER
+from ops_pipeline.store.engine import dispose_all
 from tests.conftest import REPO_ROOT, pg_url, require_service
 from tests.dagster.celery_workers import celery_workers
 from tests.dagster.plan_sites import (
@@ -35,16 +36,19 @@ from tests.dagster.plan_sites import (
 RABBITMQ_HOST, RABBITMQ_PORT = "127.0.0.1", 5672
 
 
-@pytest.fixture
-def in_process_trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def in_process_trail(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The reference: the plan run by the in-process executor."""
-    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
-    site = plan_site(tmp_path / "in_process", f"sqlite:///{tmp_path / 'in_process_store.db'}", {})
+    folder = tmp_path_factory.mktemp("in_process")
+    site = plan_site(folder / "site", f"sqlite:///{folder / 'store.db'}", {})
     job = build_definitions(site.config, site.store_url).get_job_def("fan_out")
-    with dg.instance_for_test(temp_dir=str(site.home)) as instance:
+    with pytest.MonkeyPatch.context() as monkeypatch, dg.instance_for_test(temp_dir=str(site.home)) as instance:
+        monkeypatch.setenv(SECRET_VARIABLE, SECRET)
         result = job.execute_in_process(instance=instance, tags={"ops/actor": ACTOR})
     assert result.success
-    return audit_trail(site.store_url, result.run_id)
+    trail = audit_trail(site.store_url, result.run_id)
+    dispose_all()
+    return trail
 
 
 def _only_run(site: PlanSite) -> dg.DagsterRun:
@@ -133,7 +137,7 @@ def test_the_celery_executor_spreads_a_plan_over_two_workers_with_the_in_process
     worker_config = _worker_config(site)
     # The workers load the code location themselves: ops.yaml, the ops store and the plan's secret come from
     # their environment, not from the process that launches the run.
-    with celery_workers(names, worker_config, DEFAULT_BROKER, celery_site.queue, site.env(), site.folder):
+    with celery_workers(names, worker_config, DEFAULT_BROKER, celery_site.queue, site.env(), site.folder) as workers:
         completed = execute(site, "fan_out")
     _assert_succeeded(completed)
     assert f'to queue "{celery_site.queue}"' in completed.stderr
@@ -143,6 +147,7 @@ def test_the_celery_executor_spreads_a_plan_over_two_workers_with_the_in_process
     assert {worker.split("@")[0] for worker in ran_by.values()} == set(names), ran_by
     assert audit_trail(site.store_url, run.run_id) == in_process_trail
     assert SECRET not in completed.stderr
+    assert not [w.name for w in workers if SECRET in w.log.read_text(errors="replace")]
     print(f"celery plan end to end: {time.monotonic() - started:.1f} s (workers started, run, workers stopped)")
 
 
