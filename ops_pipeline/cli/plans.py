@@ -1,4 +1,5 @@
-"""`ops-pipeline plans list|check|show|submit`: the plan files ops.yaml names, and submitting one.
+"""`ops-pipeline plans list|check|show|submit|worker-config`: the plan files ops.yaml names, submitting one, and
+the config file Celery workers start with (`dagster-celery worker start -y <file> -q <queue>`).
 
 A submission from the command line is admitted here (idempotency, plan version, approval request); the
 approvals sensor launches it once it may run (level 0 at once).
@@ -10,6 +11,8 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+
+import yaml
 
 from ops_pipeline.cli.common import settings_of
 from ops_pipeline.core.plans.canonical import canonical_json, plan_hash, structure_fingerprint
@@ -42,6 +45,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument("--version", type=int, help="a stored plan version (default: the file as it is)")
     submit.add_argument("--json", action="store_true", help="print the execution as JSON")
     submit.set_defaults(handler=plans_submit)
+    plan_commands.add_parser(
+        "worker-config", help="the YAML for `dagster-celery worker start -y` from plans.celery (broker, backend)"
+    ).set_defaults(handler=plans_worker_config)
 
 
 def plan_catalog(settings: OpsSettings) -> PlanCatalog:
@@ -135,4 +141,11 @@ def plans_submit(args: argparse.Namespace) -> int:
             f"needs a level {current.approval_level} approval: ops-pipeline approvals approve {current.id}{hint} "
             "--actor <approver>"
         )
+    return 0
+
+
+def plans_worker_config(args: argparse.Namespace) -> int:
+    celery = settings_of(args).plans.celery
+    print(f"# dagster-celery worker start -A dagster_celery.app -y <this file> -q {celery.queue}")
+    print(yaml.safe_dump({"execution": {"config": celery.executor_config()}}, sort_keys=False), end="")
     return 0

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ops_pipeline.settings.base import Duration, StrictModel
+from ops_pipeline.settings.celery import CelerySettings
 
 DEFAULT_GRAPHQL_URL = "http://127.0.0.1:3000/graphql"
 
@@ -19,10 +20,13 @@ class PlansSettings(StrictModel):
     approval_expiry: dict[int, Duration] = Field(
         default={}, description="seconds an approval request stays open, by level (default 1: 5m, 2: 15m, 3: 30m)"
     )
-    executor: Literal["in_process", "multiprocess"] = Field(
+    executor: Literal["in_process", "multiprocess", "celery"] = Field(
         default="in_process",
         description="how a plan's steps run: in the run's process (no start-up cost per step, so fast plans keep "
-        "their deadlines), or one process per step",
+        "their deadlines), one process per step, or as Celery tasks on workers (see plans.celery)",
+    )
+    celery: CelerySettings = Field(
+        default=CelerySettings(), description="broker, result backend and queue of the celery executor"
     )
     launch_interval_s: int = Field(default=10, ge=5, le=3600, description="how often approved work is launched")
     metrics_window: Duration = Field(

@@ -40,8 +40,7 @@ def definitions(settings: OpsSettings, catalog: PlanCatalog) -> dg.Definitions:
     for problem in catalog.problems:
         logger.warning(f"plan skipped: {problem}")
     plan_jobs = [
-        plan_job(plan_file, settings.policies, settings.plans.executor)
-        for _, plan_file in sorted(catalog.plans.items())
+        plan_job(plan_file, settings.policies, settings.plans) for _, plan_file in sorted(catalog.plans.items())
     ]
     structures = {name: structure_fingerprint(f.plan) for name, f in catalog.plans.items()}
     interval_s = settings.plans.launch_interval_s

@@ -12,30 +12,28 @@ from ops_pipeline.core.execution.retries import retry_settings
 from ops_pipeline.core.execution.timeouts import max_runtime_tag_s
 from ops_pipeline.core.plans.canonical import structure_fingerprint
 from ops_pipeline.core.plans.spec import PlanSpec
-from ops_pipeline.defs.execution import tags
+from ops_pipeline.defs.execution import executors, tags
 from ops_pipeline.defs.execution.launch_form import launch_mapping
 from ops_pipeline.defs.execution.preflight import preflight
 from ops_pipeline.defs.execution.step_ops import STEP_OPS
 from ops_pipeline.execution.plan_files import PlanFile
-from ops_pipeline.settings import PoliciesSettings
+from ops_pipeline.settings import PlansSettings, PoliciesSettings
 
 RESULT = "result"
 
 
-EXECUTORS: dict[str, dg.ExecutorDefinition] = {
-    "in_process": dg.in_process_executor,
-    "multiprocess": dg.multiprocess_executor,
-}
-
-
-def plan_job(plan_file: PlanFile, policies: PoliciesSettings, executor: str = "in_process") -> dg.JobDefinition:
+def plan_job(plan_file: PlanFile, policies: PoliciesSettings, plans: PlansSettings) -> dg.JobDefinition:
     plan = plan_file.plan
+    node_tags = executors.step_tags(plans)
     limits = policies.matrix().policy(plan.effective_sla, plan.action_class)
-    dependencies: dict[dg.NodeInvocation, dict[str, dg.IDependencyDefinition]] = {}
+    dependencies: dict[dg.NodeInvocation, dict[str, dg.IDependencyDefinition]] = {
+        dg.NodeInvocation("preflight", tags=node_tags): {}
+    }
     for step in plan.steps:
         upstream = step.depends_on or ["preflight"]
         retry = _retry_policy(limits.max_attempts, policies.retry_delay_s) if step.retry else None
-        dependencies[dg.NodeInvocation(f"{step.type}_step", alias=step.id, retry_policy=retry)] = {
+        node = dg.NodeInvocation(f"{step.type}_step", alias=step.id, tags=node_tags, retry_policy=retry)
+        dependencies[node] = {
             "after": dg.MultiDependencyDefinition([dg.DependencyDefinition(u, RESULT) for u in upstream])
         }
     used_ops = sorted({step.type for step in plan.steps})
@@ -47,12 +45,15 @@ def plan_job(plan_file: PlanFile, policies: PoliciesSettings, executor: str = "i
     )
     run_tags = {
         **_tags(plan),
+        **executors.run_tags(plans, plan.effective_sla),
         # Run monitoring's backstop: the steps enforce the real deadline; this fails a run whose worker is lost.
         "dagster/max_runtime": str(max_runtime_tag_s(limits, policies.max_runtime_grace_s)),
         # A timed-out or failed execution is final: run retries would start it over.
         "dagster/max_retries": "0",
     }
-    return graph.to_job(name=plan.name, config=launch_mapping(plan), tags=run_tags, executor_def=EXECUTORS[executor])
+    return graph.to_job(
+        name=plan.name, config=launch_mapping(plan), tags=run_tags, executor_def=executors.executor_for(plans)
+    )
 
 
 def _retry_policy(max_attempts: int, delay_s: float) -> dg.RetryPolicy | None:
