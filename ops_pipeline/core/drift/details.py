@@ -73,7 +73,7 @@ def _column_detail(obj: str, old: Column, new: Column) -> list[SchemaChange]:
     if old.identity != new.identity:
         # Losing a generated value breaks writers that leave the column out; GENERATED ALWAYS rejects writers
         # that set it. Gaining one, or relaxing ALWAYS to BY DEFAULT, breaks no one.
-        grade = BREAKING if new.identity is None or new.identity == "always" else COMPATIBLE
+        grade: Classification = BREAKING if new.identity is None or new.identity == "always" else COMPATIBLE
         changes.append(
             change(
                 COLUMN_IDENTITY_CHANGED,

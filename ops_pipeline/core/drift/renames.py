@@ -75,7 +75,7 @@ def _unique_pairs(gone: Mapping[str, Hashable], new: Mapping[str, Hashable]) -> 
     }
 
 
-def _column_shape(column: Column) -> Hashable:
+def _column_shape(column: Column) -> tuple[object, ...]:
     return (column.data_type, column.nullable, column.default, column.identity, column.collation, column.on_update)
 
 

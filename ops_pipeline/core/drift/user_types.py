@@ -14,6 +14,7 @@ from ops_pipeline.core.drift.changes import (
     ENUM_VALUES_REORDERED,
     TYPE_ADDED,
     TYPE_REMOVED,
+    Classification,
     SchemaChange,
     change,
 )
@@ -64,7 +65,7 @@ def _enum_changes(name: str, old: tuple[str, ...], new: tuple[str, ...]) -> list
 def _domain_changes(name: str, old: UserType, new: UserType) -> list[SchemaChange]:
     changes: list[SchemaChange] = []
     if old.base_type and new.base_type and not same_type(old.base_type, new.base_type):
-        grade = COMPATIBLE if is_widening(old.base_type, new.base_type) else BREAKING
+        grade: Classification = COMPATIBLE if is_widening(old.base_type, new.base_type) else BREAKING
         text = f"domain {name} base type changed {old.base_type} -> {new.base_type}"
         changes.append(change(DOMAIN_CHANGED, name, old.base_type, new.base_type, grade, text))
     if old.not_null != new.not_null:
