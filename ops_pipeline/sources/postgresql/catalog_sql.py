@@ -8,21 +8,25 @@ USER_SCHEMA = f"n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%
 # One row per relation; its columns come as one JSON array (in attnum order) that json.loads decodes in C,
 # which is faster than fetching and grouping a row per column. A partition names its root (the partitioned
 # table it belongs to, however deep) and its bound; a column's collation is given only when it is not its
-# type's own.
+# type's own (looked up only for a column whose collation is not the database default, which few are).
+DEFAULT_COLLATION = 100  # pg_collation's "default", fixed in every PostgreSQL
 RELATIONS_AND_COLUMNS = f"""
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, td.description, c.relispopulated,
-       CASE WHEN c.relispartition THEN rn.nspname END, CASE WHEN c.relispartition THEN r.relname END,
+       CASE WHEN c.relispartition THEN
+           (SELECT ARRAY[rn.nspname::text, r.relname::text] FROM pg_class r
+            JOIN pg_namespace rn ON rn.oid = r.relnamespace WHERE r.oid = pg_partition_root(c.oid)) END,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
        (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
                                          pg_get_expr(ad.adbin, ad.adrelid), cd.description,
                                          CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
-                                         CASE WHEN a.attcollation <> ty.typcollation THEN co.collname END)
+                                         CASE WHEN a.attcollation NOT IN (0, {DEFAULT_COLLATION}) THEN
+                                             (SELECT co.collname FROM pg_collation co JOIN pg_type ty
+                                                ON ty.oid = a.atttypid AND ty.typcollation <> co.oid
+                                              WHERE co.oid = a.attcollation) END)
                         ORDER BY a.attnum)::text
         FROM pg_attribute a
-        JOIN pg_type ty ON ty.oid = a.atttypid
-        LEFT JOIN pg_collation co ON co.oid = a.attcollation
         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         LEFT JOIN pg_description cd
                ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
@@ -30,8 +34,6 @@ SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, td.description, c.r
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_description td ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass AND td.objsubid = 0
-LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
-LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {USER_SCHEMA}
 """
 

@@ -104,10 +104,10 @@ def _relations(rows: Rows, config: PostgresSource) -> dict[Name, _Relation]:
     relations: dict[Name, _Relation] = {}
     partitions: list[tuple[Name, Partition, int | None]] = []
     for row in rows:
-        schema, table, relkind, reltuples, comment, populated, root_schema, root, bound, key, view, cols = row
+        schema, table, relkind, reltuples, comment, populated, root, bound, key, view, cols = row
         estimate = int(reltuples) if reltuples is not None and reltuples >= 0 and relkind not in "vp" else None
         if root is not None:
-            partitions.append(((root_schema, root), Partition(f"{schema}.{table}", bound), estimate))
+            partitions.append(((root[0], root[1]), Partition(f"{schema}.{table}", bound), estimate))
         elif keep(schema, table):
             relations[(schema, table)] = _Relation(
                 kind=RELKINDS[relkind],
