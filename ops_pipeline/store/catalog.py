@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ops_pipeline.core.catalog import Catalog, Table, definition_hash, definition_json
+from ops_pipeline.core.catalog import Catalog, Table, UserType, definition_hash, definition_json
 from ops_pipeline.core.drift import CatalogVersion, SchemaChange, diff_catalogs, next_version
 from ops_pipeline.store.tables import catalog_definitions, catalog_snapshots, catalog_tables, schema_changes
 
@@ -53,12 +53,18 @@ class CompletedScan:
     changes: list[SchemaChange]
 
 
+# Snapshot columns that belong to the scanned catalog, read with it rather than with the snapshot's status.
+SCAN_CONTENT = ("user_types", "notes")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def _snapshot(row: sa.Row) -> Snapshot:
     values = dict(row._mapping)
+    for column in SCAN_CONTENT:
+        values.pop(column, None)
     for column in ("requested_at", "started_at", "finished_at"):
         values[column] = _utc(values[column])
     return Snapshot(**values)
@@ -142,6 +148,8 @@ def complete_snapshot(engine: sa.Engine, snapshot_id: int, catalog: Catalog) -> 
                 column_count=catalog.column_count,
                 change_count=len(changes),
                 breaking_change_count=sum(c.classification == "breaking" for c in changes),
+                user_types=_types_json(catalog.types),
+                notes=json.dumps(list(catalog.notes)) if catalog.notes else None,
             )
         )
         completed = _snapshot(conn.execute(_by_id(snapshot_id)).one())
@@ -160,11 +168,28 @@ def _drift(conn: sa.Connection, previous: Snapshot, catalog: Catalog, hashes: di
     }
     differing = {name for name in before.keys() | hashes.keys() if before.get(name) != hashes.get(name)}
     if not differing:
-        return []
+        # Types can change with no table changing (an enum gaining a value).
+        return diff_catalogs(
+            replace(catalog, tables=(), types=_previous_types(conn, previous)), replace(catalog, tables=())
+        )
     old_definitions = _definitions(conn, {before[n] for n in differing if n in before})
     old_tables = tuple(Table.from_definition(old_definitions[before[n]]) for n in sorted(differing) if n in before)
     new_tables = tuple(t for t in catalog.tables if t.qualified_name in differing)
-    return diff_catalogs(replace(catalog, tables=old_tables), replace(catalog, tables=new_tables))
+    old_types = _previous_types(conn, previous)
+    return diff_catalogs(replace(catalog, tables=old_tables, types=old_types), replace(catalog, tables=new_tables))
+
+
+def _types_json(types: tuple[UserType, ...] | None) -> str | None:
+    return None if types is None else definition_json({"types": [t.definition() for t in types]})
+
+
+def _types_from(encoded: str | None) -> tuple[UserType, ...] | None:
+    return None if encoded is None else tuple(UserType.from_definition(t) for t in json.loads(encoded)["types"])
+
+
+def _previous_types(conn: sa.Connection, previous: Snapshot) -> tuple[UserType, ...] | None:
+    query = sa.select(catalog_snapshots.c.user_types).where(catalog_snapshots.c.id == previous.id)
+    return _types_from(conn.execute(query).scalar_one_or_none())
 
 
 def get_snapshot(engine: sa.Engine, snapshot_id: int) -> Snapshot:
@@ -246,6 +271,8 @@ def _load_catalog(conn: sa.Connection, snapshot: Snapshot) -> Catalog:
             catalog_tables.c.row_count,
             catalog_tables.c.row_count_exact,
             catalog_tables.c.entity_name,
+            catalog_tables.c.entity_rule,
+            catalog_tables.c.entity_confidence,
         )
         .where(catalog_tables.c.snapshot_id == snapshot.id)
         .order_by(catalog_tables.c.schema_name, catalog_tables.c.table_name)
@@ -257,10 +284,20 @@ def _load_catalog(conn: sa.Connection, snapshot: Snapshot) -> Catalog:
             row_count=r.row_count,
             row_count_exact=r.row_count_exact,
             entity_name=r.entity_name,
+            entity_rule=r.entity_rule,
+            entity_confidence=r.entity_confidence,
         )
         for r in rows
     )
-    return Catalog(snapshot.source, snapshot.source_type, snapshot.server_version, tables)
+    content = conn.execute(
+        sa.select(catalog_snapshots.c.user_types, catalog_snapshots.c.notes).where(
+            catalog_snapshots.c.id == snapshot.id
+        )
+    ).one()
+    notes = tuple(json.loads(content.notes)) if content.notes else ()
+    return Catalog(
+        snapshot.source, snapshot.source_type, snapshot.server_version, tables, _types_from(content.user_types), notes
+    )
 
 
 def _definitions(conn: sa.Connection, hashes: set[str]) -> dict[str, dict[str, Any]]:
@@ -292,6 +329,8 @@ def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table
                 "table_name": t.name,
                 "kind": t.kind,
                 "entity_name": t.entity_name,
+                "entity_rule": t.entity_rule,
+                "entity_confidence": t.entity_confidence,
                 "row_count": t.row_count,
                 "row_count_exact": t.row_count_exact,
                 "definition_hash": hashes[t.qualified_name],

@@ -28,6 +28,8 @@ catalog_snapshots = sa.Table(
     sa.Column("breaking_change_count", sa.Integer),
     sa.Column("exact_row_counts", sa.Boolean, nullable=False, default=False),
     sa.Column("run_id", sa.String(64)),
+    sa.Column("user_types", sa.Text),  # JSON list of enum and domain definitions; NULL: not recorded
+    sa.Column("notes", sa.Text),  # JSON list of what the scan left out and why
     sa.CheckConstraint("status IN ('pending', 'scanning', 'completed', 'failed')", name="status"),
     sa.Index(None, "source", "status", "id"),
 )
@@ -52,6 +54,8 @@ catalog_tables = sa.Table(
     sa.Column("row_count", sa.BigInteger),
     sa.Column("row_count_exact", sa.Boolean, nullable=False, default=False),
     sa.Column("definition_hash", sa.String(40), sa.ForeignKey("catalog_definitions.hash"), nullable=False),
+    sa.Column("entity_rule", sa.String(200)),
+    sa.Column("entity_confidence", sa.Float),
     sa.UniqueConstraint("snapshot_id", "schema_name", "table_name"),
 )
 

@@ -27,6 +27,27 @@ UNIQUE_REMOVED: Final = "unique_removed"
 INDEX_ADDED: Final = "index_added"
 INDEX_REMOVED: Final = "index_removed"
 TABLE_KIND_CHANGED: Final = "table_kind_changed"
+TABLE_RENAMED: Final = "table_renamed"
+COLUMN_RENAMED: Final = "column_renamed"
+COLUMN_IDENTITY_CHANGED: Final = "column_identity_changed"
+COLUMN_COLLATION_CHANGED: Final = "column_collation_changed"
+COLUMN_ON_UPDATE_CHANGED: Final = "column_on_update_changed"
+FOREIGN_KEY_ACTION_CHANGED: Final = "foreign_key_action_changed"
+CHECK_ADDED: Final = "check_added"
+CHECK_REMOVED: Final = "check_removed"
+EXCLUSION_ADDED: Final = "exclusion_added"
+EXCLUSION_REMOVED: Final = "exclusion_removed"
+VIEW_DEFINITION_CHANGED: Final = "view_definition_changed"
+PARTITION_KEY_CHANGED: Final = "partition_key_changed"
+PARTITION_ADDED: Final = "partition_added"
+PARTITION_REMOVED: Final = "partition_removed"
+PARTITION_BOUND_CHANGED: Final = "partition_bound_changed"
+TYPE_ADDED: Final = "type_added"
+TYPE_REMOVED: Final = "type_removed"
+ENUM_VALUE_ADDED: Final = "enum_value_added"
+ENUM_VALUE_REMOVED: Final = "enum_value_removed"
+ENUM_VALUES_REORDERED: Final = "enum_values_reordered"
+DOMAIN_CHANGED: Final = "domain_changed"
 
 CHANGE_KINDS: Final[tuple[str, ...]] = (
     TABLE_ADDED,
@@ -44,7 +65,34 @@ CHANGE_KINDS: Final[tuple[str, ...]] = (
     INDEX_ADDED,
     INDEX_REMOVED,
     TABLE_KIND_CHANGED,
+    TABLE_RENAMED,
+    COLUMN_RENAMED,
+    COLUMN_IDENTITY_CHANGED,
+    COLUMN_COLLATION_CHANGED,
+    COLUMN_ON_UPDATE_CHANGED,
+    FOREIGN_KEY_ACTION_CHANGED,
+    CHECK_ADDED,
+    CHECK_REMOVED,
+    EXCLUSION_ADDED,
+    EXCLUSION_REMOVED,
+    VIEW_DEFINITION_CHANGED,
+    PARTITION_KEY_CHANGED,
+    PARTITION_ADDED,
+    PARTITION_REMOVED,
+    PARTITION_BOUND_CHANGED,
+    TYPE_ADDED,
+    TYPE_REMOVED,
+    ENUM_VALUE_ADDED,
+    ENUM_VALUE_REMOVED,
+    ENUM_VALUES_REORDERED,
+    DOMAIN_CHANGED,
 )
+
+
+def change(
+    kind: str, object_name: str, before: str | None, after: str | None, classification: Classification, text: str
+) -> SchemaChange:
+    return SchemaChange(kind, object_name, before, after, classification, text)
 
 
 @dataclass(frozen=True)

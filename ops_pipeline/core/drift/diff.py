@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
-from ops_pipeline.core.catalog import Catalog, ForeignKey, Index, Table, UniqueConstraint
+from ops_pipeline.core.catalog import DETAIL, Catalog, ForeignKey, Index, Table, UniqueConstraint
 from ops_pipeline.core.drift.changes import (
     BREAKING,
     COLUMN_ADDED,
     COLUMN_DEFAULT_CHANGED,
     COLUMN_NULLABILITY_CHANGED,
     COLUMN_REMOVED,
+    COLUMN_RENAMED,
     COLUMN_TYPE_CHANGED,
     COMPATIBLE,
     FOREIGN_KEY_ADDED,
@@ -24,11 +26,15 @@ from ops_pipeline.core.drift.changes import (
     TABLE_ADDED,
     TABLE_KIND_CHANGED,
     TABLE_REMOVED,
+    TABLE_RENAMED,
     UNIQUE_ADDED,
     UNIQUE_REMOVED,
     Classification,
     SchemaChange,
 )
+from ops_pipeline.core.drift.details import detail_changes
+from ops_pipeline.core.drift.renames import column_renames, table_renames, with_renames
+from ops_pipeline.core.drift.user_types import type_changes
 from ops_pipeline.core.sql_types import is_widening, same_type
 
 
@@ -52,12 +58,19 @@ def _unique_key(uc: UniqueConstraint) -> tuple[str, ...]:
     return tuple(sorted(uc.columns))
 
 
-def _index_key(ix: Index) -> tuple[tuple[str, ...], bool]:
-    return tuple(ix.columns), ix.unique
+def _index_key(ix: Index) -> tuple[tuple[str, ...], bool, str | None, str | None]:
+    return tuple(ix.columns), ix.unique, ix.method, ix.predicate
 
 
 def _index_text(ix: Index) -> str:
-    return ("unique " if ix.unique else "") + _cols(ix.columns)
+    method = f" using {ix.method}" if ix.method else ""
+    predicate = f" where {ix.predicate}" if ix.predicate else ""
+    return ("unique " if ix.unique else "") + _cols(ix.columns) + method + predicate
+
+
+def _without_index_details(table: Table) -> Table:
+    """A format-1 definition has no index methods or predicates; compare the other side without them too."""
+    return replace(table, indexes=tuple(replace(i, method=None, predicate=None) for i in table.indexes))
 
 
 def _norm_default(default: str | None) -> str | None:
@@ -214,6 +227,22 @@ def _diff_columns(table: str, previous: Table, current: Table) -> list[SchemaCha
 def _diff_table(previous: Table, current: Table) -> list[SchemaChange]:
     table = current.qualified_name
     changes: list[SchemaChange] = []
+    detailed = previous.detail >= DETAIL and current.detail >= DETAIL
+    if not detailed:
+        previous, current = _without_index_details(previous), _without_index_details(current)
+    renames = column_renames(previous, current)
+    for old, new in sorted(renames.items()):
+        changes.append(
+            _change(
+                COLUMN_RENAMED,
+                f"{table}.{new}",
+                old,
+                new,
+                BREAKING,
+                f"column {table}.{old} renamed to {new} (readers and writers of {old} fail)",
+            )
+        )
+    previous = with_renames(previous, renames, {})
     if previous.kind != current.kind:
         changes.append(
             _change(
@@ -278,6 +307,8 @@ def _diff_table(previous: Table, current: Table) -> list[SchemaChange]:
                 (INDEX_REMOVED, grade),
             )
         )
+    if detailed:
+        changes.extend(detail_changes(previous, current, _fk_key, _fk_text))
     return changes
 
 
@@ -294,7 +325,20 @@ def diff_catalogs(previous: Catalog | None, current: Catalog) -> list[SchemaChan
         return []
     before_tables = {t.qualified_name: t for t in previous.tables}
     after_tables = {t.qualified_name: t for t in current.tables}
-    changes: list[SchemaChange] = []
+    renames = table_renames(
+        {n: t for n, t in before_tables.items() if n not in after_tables},
+        {n: t for n, t in after_tables.items() if n not in before_tables},
+    )
+    changes: list[SchemaChange] = [
+        _change(TABLE_RENAMED, new, old, new, BREAKING, f"table {old} renamed to {new} (consumers of {old} fail)")
+        for old, new in renames.items()
+    ]
+    # Foreign keys that pointed at a renamed table now point at its new name: re-pointed, not removed and added.
+    before_tables = {n: with_renames(t, {}, renames) for n, t in before_tables.items() if n not in renames} | {
+        new: with_renames(before_tables[old], {}, renames) for old, new in renames.items()
+    }
+    if previous.types is not None and current.types is not None:
+        changes.extend(type_changes(previous.types, current.types))
     for name, table in after_tables.items():
         old = before_tables.get(name)
         if old is None:

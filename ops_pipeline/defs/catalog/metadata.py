@@ -82,7 +82,26 @@ def table_metadata(source: str, table: Table, version: str | None) -> dict[str, 
         metadata["row_count_exact"] = table.row_count_exact
     if table.comment:
         metadata["comment"] = table.comment
+    if table.entity_rule is not None:
+        metadata["entity_rule"] = table.entity_rule
+        metadata["entity_confidence"] = table.entity_confidence
+    if table.checks or table.exclusions:
+        metadata["checks"] = dg.MetadataValue.md(_checks_markdown(table))
+    if table.view_definition:
+        metadata["view_definition"] = dg.MetadataValue.md(f"```sql\n{table.view_definition.strip()}\n```")
+    if table.partition_key:
+        metadata["partition_key"] = table.partition_key
+        metadata["partitions"] = dg.MetadataValue.md(_partitions_markdown(table))
     return metadata
+
+
+def _checks_markdown(table: Table) -> str:
+    lines = [f"- `{c.name}`: {c.expression}" for c in table.checks]
+    return "\n".join(lines + [f"- `{x.name}`: {x.definition}" for x in table.exclusions])
+
+
+def _partitions_markdown(table: Table) -> str:
+    return "\n".join(f"- `{p.name}` {p.bound}" for p in table.partitions) or "No partitions."
 
 
 def _foreign_keys_markdown(table: Table) -> str:
@@ -90,14 +109,19 @@ def _foreign_keys_markdown(table: Table) -> str:
         return "No foreign keys."
     return "\n".join(
         f"- `{fk.name}`: ({', '.join(fk.columns)}) → {fk.target_schema}.{fk.target_table}"
-        f"({', '.join(fk.target_columns)})"
+        f"({', '.join(fk.target_columns)}) ON DELETE {fk.on_delete} ON UPDATE {fk.on_update}"
         for fk in table.foreign_keys
     )
 
 
 def _indexes_markdown(table: Table) -> str:
     lines = [f"- unique `{u.name}` ({', '.join(u.columns)})" for u in table.unique_constraints]
-    lines += [f"- {'unique ' if i.unique else ''}index `{i.name}` ({', '.join(i.columns)})" for i in table.indexes]
+    lines += [
+        f"- {'unique ' if i.unique else ''}index `{i.name}` ({', '.join(i.columns)})"
+        + (f" using {i.method}" if i.method else "")
+        + (f" where {i.predicate}" if i.predicate else "")
+        for i in table.indexes
+    ]
     return "\n".join(lines) or "No indexes."
 
 
@@ -134,6 +158,9 @@ def scan_metadata(outcome: CompletedScan) -> dict[str, Any]:
         "columns": catalog.column_count,
         "foreign_keys": sum(len(t.foreign_keys) for t in catalog.tables),
         "indexes": sum(len(t.indexes) for t in catalog.tables),
+        "partitions": sum(len(t.partitions) for t in catalog.tables),
+        "types": len(catalog.types or ()),
+        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in catalog.notes) or "None."),
         "dagster/row_count": sum(t.row_count or 0 for t in catalog.tables),
         "row_counts": "exact" if snapshot.exact_row_counts else "estimated",
         "scan_duration_s": round(snapshot.duration_s or 0.0, 3),

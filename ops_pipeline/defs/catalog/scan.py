@@ -41,9 +41,21 @@ def scan_source(
 
 
 def name_entities(catalog: Catalog, spec: ResolverSpec | None) -> Catalog:
-    """Give every table the canonical entity name its source's resolver decides (the table name if none)."""
-    resolver = EntityResolver(spec) if spec else None
-    tables = tuple(
-        replace(t, entity_name=resolver.resolve(t.name).output if resolver else t.name) for t in catalog.tables
-    )
-    return replace(catalog, tables=tables)
+    """Give every table the canonical entity name its source's resolver decides (the table name if none), with
+    the rule that decided it and that rule's confidence. Partitions are listed under their table, so they share
+    its entity."""
+    if spec is None:
+        return replace(catalog, tables=tuple(replace(t, entity_name=t.name) for t in catalog.tables))
+    resolver = EntityResolver(spec)
+    tables = []
+    for table in catalog.tables:
+        resolution = resolver.resolve(table.name)
+        tables.append(
+            replace(
+                table,
+                entity_name=resolution.output,
+                entity_rule=resolution.rule,
+                entity_confidence=resolution.confidence,
+            )
+        )
+    return replace(catalog, tables=tuple(tables))

@@ -1,8 +1,12 @@
-"""MySQL and MariaDB catalogs: a whole database in five information_schema queries, however many tables it has,
-three of them over a second connection while the first two run."""
+"""MySQL and MariaDB catalogs: a whole database in a fixed number of information_schema queries, however many
+tables it has; keys, checks and indexes over a second connection while tables, columns and views are read.
+
+A view's columns are read in a session at the server's default group_concat_max_len (see catalog_sql), and a
+partitioned table lists its partitions with their bounds."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,52 +15,41 @@ from typing import Any
 
 import pymysql.cursors
 
-from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, TableKind, UniqueConstraint
+from ops_pipeline.core.catalog import (
+    Catalog,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Partition,
+    Table,
+    TableKind,
+    UniqueConstraint,
+)
 from ops_pipeline.core.filters import ScanFilter
 from ops_pipeline.settings import MySQLSource
+from ops_pipeline.sources.mysql.catalog_sql import (
+    COLUMN_FIELDS,
+    COLUMNS,
+    COLUMNS_PACKED,
+    CONSTRAINT_TYPES,
+    DEFAULT_AGGREGATES,
+    FIELD,
+    FOREIGN_KEY_ACTIONS,
+    INDEX_COLUMNS,
+    KEY_COLUMNS,
+    MARIADB_CHECKS,
+    MYSQL_CHECKS,
+    NULL_VALUE,
+    PARTITIONS,
+    RECORD,
+    TABLES,
+    UNLIMITED_AGGREGATES,
+    VIEWS,
+)
 from ops_pipeline.sources.mysql.connection import connect
 
-TABLES = """
-SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, TABLE_COMMENT
-FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s
-"""
-
-# All columns as one string, fields and records split by ASCII unit/record separators: one value to transfer
-# and str.split in C beats PyMySQL decoding 10,000 rows in pure Python (and JSON_ARRAYAGG, which MariaDB
-# builds slowly). A NULL default is spelled as the group separator. A name or comment holding one of these
-# control characters changes the field count of its record, which _column_rows detects and then falls back
-# to plain rows. GROUP_CONCAT is capped by group_concat_max_len, so the session raises it first.
-FIELD, RECORD, NULL_DEFAULT = "\x1f", "\x1e", "\x1d"
-COLUMNS_PACKED = """
-SELECT GROUP_CONCAT(CONCAT_WS(CHAR(31 USING utf8mb4), TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE,
-                              IS_NULLABLE, IFNULL(COLUMN_DEFAULT, CHAR(29 USING utf8mb4)), COLUMN_COMMENT)
-                    SEPARATOR 0x1e)
-FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s
-"""
-COLUMNS = """
-SELECT TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, COLUMN_COMMENT
-FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s
-"""
-UNLIMITED_AGGREGATES = "SET SESSION group_concat_max_len = 4294967295"
-
-CONSTRAINT_TYPES = """
-SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE
-FROM information_schema.TABLE_CONSTRAINTS
-WHERE TABLE_SCHEMA = %s AND CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
-"""
-
-KEY_COLUMNS = """
-SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME,
-       REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
-FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s
-ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION
-"""
-
-INDEX_COLUMNS = """
-SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME
-FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s AND INDEX_NAME <> 'PRIMARY'
-ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
-"""
+ON_UPDATE = re.compile(r"on update (\S+)", re.IGNORECASE)
 
 
 def scan_catalog(name: str, config: MySQLSource, *, exact_row_counts: bool, quote: Callable[[str], str]) -> Catalog:
@@ -66,8 +59,11 @@ def scan_catalog(name: str, config: MySQLSource, *, exact_row_counts: bool, quot
         server_version = server_version_of(cursor)
         tables = _read_table_list(cursor, config.database, config.scan_filter)
         _add_columns(cursor, config.database, tables)
-        constraint_types, key_columns, index_columns = keys_and_indexes.result()
-        _add_constraints(constraint_types, key_columns, tables)
+        _add_views(cursor, config.database, tables)
+        _add_partitions(cursor, config.database, tables)
+        constraint_types, key_columns, actions, index_columns, checks = keys_and_indexes.result()
+        _add_constraints(constraint_types, key_columns, actions, tables)
+        _add_checks(checks, tables)
         _add_indexes(index_columns, tables)
         catalog = [parts.build(config.database, table) for table, parts in sorted(tables.items())]
         if exact_row_counts:
@@ -86,7 +82,13 @@ class _TableParts:
     kind: TableKind
     row_count: int | None
     comment: str | None
+    collation: str | None
+    partitioned: bool
     columns: list[Column] = field(default_factory=list)
+    checks: list[CheckConstraint] = field(default_factory=list)
+    view_definition: str | None = None
+    partition_key: str | None = None
+    partitions: list[Partition] = field(default_factory=list)
     primary_key: tuple[str, ...] = ()
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     unique_constraints: list[UniqueConstraint] = field(default_factory=list)
@@ -104,25 +106,30 @@ class _TableParts:
             indexes=tuple(sorted(self.indexes, key=lambda i: i.name)),
             row_count=self.row_count,
             comment=self.comment,
+            checks=tuple(sorted(self.checks, key=lambda c: c.name)),
+            view_definition=self.view_definition,
+            partition_key=self.partition_key,
+            partitions=tuple(self.partitions),
         )
 
 
 Rows = tuple[tuple[Any, ...], ...]
 
 
-def _fetch_keys_and_indexes(name: str, config: MySQLSource) -> tuple[Rows, Rows, Rows]:
+def _fetch_keys_and_indexes(name: str, config: MySQLSource) -> tuple[Rows, Rows, Rows, Rows, Rows]:
     with connect(name, config) as conn, conn.cursor() as cursor:
+        checks = MARIADB_CHECKS if "mariadb" in server_version_of(cursor).lower() else MYSQL_CHECKS
         results = []
-        for query in (CONSTRAINT_TYPES, KEY_COLUMNS, INDEX_COLUMNS):
+        for query in (CONSTRAINT_TYPES, KEY_COLUMNS, FOREIGN_KEY_ACTIONS, INDEX_COLUMNS, checks):
             cursor.execute(query, (config.database,))
             results.append(cursor.fetchall())
-        return results[0], results[1], results[2]
+        return results[0], results[1], results[2], results[3], results[4]
 
 
 def _read_table_list(cursor: pymysql.cursors.Cursor, database: str, scan_filter: ScanFilter) -> dict[str, _TableParts]:
     cursor.execute(TABLES, (database,))
     tables: dict[str, _TableParts] = {}
-    for name, table_type, table_rows, comment in cursor.fetchall():
+    for name, table_type, table_rows, comment, collation, options in cursor.fetchall():
         if not scan_filter.keeps(database, name):
             continue
         is_view = table_type in ("VIEW", "SYSTEM VIEW")
@@ -131,6 +138,8 @@ def _read_table_list(cursor: pymysql.cursors.Cursor, database: str, scan_filter:
             row_count=None if is_view or table_rows is None else int(table_rows),
             # The server puts the word VIEW in every view's comment.
             comment=None if is_view or not comment else str(comment),
+            collation=collation,
+            partitioned="partitioned" in (options or "").lower(),
         )
     return tables
 
@@ -138,11 +147,63 @@ def _read_table_list(cursor: pymysql.cursors.Cursor, database: str, scan_filter:
 def _add_columns(cursor: pymysql.cursors.Cursor, database: str, tables: dict[str, _TableParts]) -> None:
     rows = _column_rows(cursor, database)
     rows.sort(key=lambda r: (r[0], int(r[1])))
-    for table, _position, name, column_type, is_nullable, default, comment in rows:
-        if table in tables:
-            tables[table].columns.append(
-                Column(name, str(column_type), is_nullable == "YES", _default(default), comment or None)
-            )
+    for table, _position, name, column_type, is_nullable, default, comment, extra, collation in rows:
+        parts = tables.get(table)
+        if parts is None or parts.kind == "view":
+            continue
+        parts.columns.append(_column(parts, name, column_type, is_nullable, default, comment, extra, collation))
+
+
+def _column(parts: _TableParts, name: str, *values: Any) -> Column:
+    column_type, is_nullable, default, comment, extra, collation = values
+    extra = extra or ""
+    on_update = ON_UPDATE.search(extra)
+    return Column(
+        name,
+        str(column_type),
+        is_nullable == "YES",
+        _default(default),
+        comment or None,
+        identity="auto_increment" if "auto_increment" in extra.lower() else None,
+        # Recorded where it is not the table's own collation, as on PostgreSQL (a view has none of its own).
+        collation=collation if collation and parts.collation and collation != parts.collation else None,
+        on_update=on_update.group(1) if on_update else None,
+    )
+
+
+def _add_views(cursor: pymysql.cursors.Cursor, database: str, tables: dict[str, _TableParts]) -> None:
+    views = [name for name, parts in tables.items() if parts.kind == "view"]
+    if not views:
+        return
+    cursor.execute(DEFAULT_AGGREGATES)
+    cursor.execute(VIEWS, (database,))
+    for name, definition in cursor.fetchall():
+        if name in tables:
+            tables[name].view_definition = definition
+    marks = ", ".join(["%s"] * len(views))
+    cursor.execute(f"{COLUMNS} AND TABLE_NAME IN ({marks}) ORDER BY TABLE_NAME, ORDINAL_POSITION", (database, *views))
+    for table, _position, name, *values in cursor.fetchall():
+        tables[table].columns.append(_column(tables[table], name, *values))
+
+
+def _add_partitions(cursor: pymysql.cursors.Cursor, database: str, tables: dict[str, _TableParts]) -> None:
+    partitioned = [name for name, parts in tables.items() if parts.partitioned]
+    if not partitioned:
+        return
+    cursor.execute(PARTITIONS.format(names=", ".join(["%s"] * len(partitioned))), (database, *partitioned))
+    for table, partition, subpartition, method, expression, description in cursor.fetchall():
+        parts = tables[table]
+        parts.partition_key = f"{method} ({expression})"
+        name = f"{partition}.{subpartition}" if subpartition else partition
+        parts.partitions.append(Partition(name, _bound(method, description)))
+
+
+def _bound(method: str, description: str | None) -> str:
+    if method.startswith("RANGE"):
+        return f"VALUES LESS THAN ({description})"
+    if method.startswith("LIST"):
+        return f"VALUES IN ({description})"
+    return method  # HASH and KEY partitions have no bound of their own
 
 
 def _column_rows(cursor: pymysql.cursors.Cursor, database: str) -> list[Any]:
@@ -155,12 +216,13 @@ def _column_rows(cursor: pymysql.cursors.Cursor, database: str) -> list[Any]:
     if isinstance(packed, bytes):
         packed = packed.decode("utf-8")
     records: list[list[str | None]] = [list(record.split(FIELD)) for record in packed.split(RECORD)]
-    if any(len(fields) != 7 for fields in records):
+    if any(len(fields) != COLUMN_FIELDS for fields in records):
         cursor.execute(COLUMNS, (database,))
         return list(cursor.fetchall())
     for fields in records:
-        if fields[5] == NULL_DEFAULT:
-            fields[5] = None
+        for i in (5, 8):
+            if fields[i] == NULL_VALUE:
+                fields[i] = None
     return records
 
 
@@ -169,8 +231,9 @@ def _default(value: str | None) -> str | None:
     return None if value is None or value == "NULL" else str(value)
 
 
-def _add_constraints(type_rows: Rows, key_rows: Rows, tables: dict[str, _TableParts]) -> None:
+def _add_constraints(type_rows: Rows, key_rows: Rows, action_rows: Rows, tables: dict[str, _TableParts]) -> None:
     constraint_types = {(table, name): kind for table, name, kind in type_rows if table in tables}
+    actions = {(table, name): (on_delete, on_update) for table, name, on_delete, on_update in action_rows}
     key_columns: dict[tuple[str, str, bool], list[tuple[str, str, str, str]]] = defaultdict(list)
     for table, name, column, target_schema, target_table, target_column in key_rows:
         if table in tables:
@@ -183,27 +246,38 @@ def _add_constraints(type_rows: Rows, key_rows: Rows, tables: dict[str, _TablePa
         if references:
             _, target_schema, target_table, _ = rows[0]
             target_columns = tuple(row[3] for row in rows)
-            parts.foreign_keys.append(ForeignKey(name, columns, target_schema, target_table, target_columns))
+            on_delete, on_update = actions.get((table, name), ("NO ACTION", "NO ACTION"))
+            parts.foreign_keys.append(
+                ForeignKey(name, columns, target_schema, target_table, target_columns, on_delete, on_update)
+            )
         elif constraint_types.get((table, name)) == "PRIMARY KEY":
             parts.primary_key = columns
         elif constraint_types.get((table, name)) == "UNIQUE":
             parts.unique_constraints.append(UniqueConstraint(name, columns))
 
 
+def _add_checks(check_rows: Rows, tables: dict[str, _TableParts]) -> None:
+    for table, name, clause in check_rows:
+        if table in tables:
+            tables[table].checks.append(CheckConstraint(name, clause))
+
+
 def _add_indexes(index_rows: Rows, tables: dict[str, _TableParts]) -> None:
     index_columns: dict[tuple[str, str], list[str]] = defaultdict(list)
     unique: dict[tuple[str, str], bool] = {}
-    for table, name, non_unique, column in index_rows:
+    methods: dict[tuple[str, str], str] = {}
+    for table, name, non_unique, column, method in index_rows:
         if table in tables:
             index_columns[(table, name)].append(column if column is not None else "(expression)")
             unique[(table, name)] = not int(non_unique)
+            methods[(table, name)] = method.lower()
 
     for (table, name), columns in index_columns.items():
         parts = tables[table]
         # A UNIQUE constraint is its own index in MySQL; report it once, as the constraint.
         if any(u.name == name for u in parts.unique_constraints):
             continue
-        parts.indexes.append(Index(name, tuple(columns), unique[(table, name)]))
+        parts.indexes.append(Index(name, tuple(columns), unique[(table, name)], methods[(table, name)]))
 
 
 def _with_exact_count(cursor: pymysql.cursors.Cursor, table: Table, quote: Callable[[str], str]) -> Table:

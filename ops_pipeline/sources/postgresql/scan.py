@@ -1,5 +1,9 @@
-"""PostgreSQL's catalog in three pg_catalog queries (relations+columns, constraints, indexes), the second and
-third over a second connection while the server builds the first."""
+"""PostgreSQL's catalog in a handful of pg_catalog queries (relations with their columns on one connection;
+keys, checks, indexes and user types on a second one while the server builds the first).
+
+Partitions are not tables of their own: each is listed under its root with its bound, its rows counted once
+through the root, and the foreign keys PostgreSQL copies onto partitions are left out.
+"""
 
 from __future__ import annotations
 
@@ -7,63 +11,32 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ops_pipeline.core.catalog import Catalog, Column, ForeignKey, Index, Table, TableKind, UniqueConstraint
+from ops_pipeline.core.catalog import (
+    Catalog,
+    CheckConstraint,
+    Column,
+    Exclusion,
+    ForeignKey,
+    Index,
+    Partition,
+    Table,
+    TableKind,
+    UniqueConstraint,
+    UserType,
+)
 from ops_pipeline.settings import PostgresSource
+from ops_pipeline.sources.postgresql.catalog_sql import (
+    CHECKS_AND_EXCLUSIONS,
+    FK_ACTIONS,
+    INDEXES,
+    KEYS,
+    RELATIONS_AND_COLUMNS,
+    USER_TYPES,
+)
 from ops_pipeline.sources.postgresql.connection import connect
-
-SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
-
-# One row per relation; its columns come as one JSON array (in attnum order) that json.loads decodes in C,
-# which is faster than fetching and grouping a row per column.
-RELATIONS_AND_COLUMNS = f"""
-SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, td.description,
-       (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-                                         pg_get_expr(ad.adbin, ad.adrelid), cd.description) ORDER BY a.attnum)::text
-        FROM pg_attribute a
-        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-        LEFT JOIN pg_description cd
-               ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_description td ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass AND td.objsubid = 0
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  AND n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%%'
-"""
-
-# One row per constrained column (ord = its position in the key), grouped into constraints in Python.
-CONSTRAINTS = f"""
-SELECT n.nspname, c.relname, con.conname, con.contype, k.ord, a.attname, fn.nspname, fc.relname, fa.attname
-FROM pg_constraint con
-JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY k(num, ord)
-JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
-LEFT JOIN pg_class fc ON fc.oid = con.confrelid
-LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-LEFT JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = con.confkey[k.ord]
-WHERE con.contype IN ('p', 'u', 'f')
-  AND n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%%'
-"""
-
-# Indexes that back a primary key or unique constraint are reported as that constraint, not twice.
-INDEXES = f"""
-SELECT n.nspname, t.relname, i.relname, ix.indisunique,
-       ARRAY(SELECT coalesce(a.attname, pg_get_indexdef(ix.indexrelid, k.ord::int, true))
-             FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(num, ord)
-             LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.num
-             WHERE k.ord <= ix.indnkeyatts ORDER BY k.ord)
-FROM pg_index ix
-JOIN pg_class t ON t.oid = ix.indrelid
-JOIN pg_class i ON i.oid = ix.indexrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%%'
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid
-                  AND con.contype IN ('p', 'u', 'x'))
-"""
 
 RELKINDS: dict[str, TableKind] = {
     "r": "table",
@@ -73,74 +46,128 @@ RELKINDS: dict[str, TableKind] = {
     "f": "foreign_table",
 }
 
+Rows = list[tuple[Any, ...]]
+Name = tuple[str, str]
+
+
+@dataclass
+class _Relation:
+    kind: TableKind
+    comment: str | None
+    columns: tuple[Column, ...]
+    estimate: int | None
+    populated: bool
+    view_definition: str | None
+    partition_key: str | None
+    partitions: list[Partition] = field(default_factory=list)
+    partition_estimates: list[int] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int | None:
+        if self.partition_estimates:
+            return sum(self.partition_estimates)
+        return self.estimate
+
 
 def scan_catalog(name: str, config: PostgresSource, *, exact_row_counts: bool, quote: Callable[[str], str]) -> Catalog:
     with connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
-        # Keys and indexes come over a second connection while the server builds the column lists.
-        keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
+        # Keys, checks, indexes and types come over a second connection while the server builds the columns.
+        details = second_connection.submit(_fetch_details, name, config)
         cursor.execute("SHOW server_version")
         server_version = str(cursor.fetchone()[0])
         cursor.execute(RELATIONS_AND_COLUMNS)
         relations = _relations(cursor.fetchall(), config)
-        constraint_rows, index_rows = keys_and_indexes.result()
-        tables = _tables(relations, _constraints(constraint_rows, relations), _indexes(index_rows, relations))
+        key_rows, check_rows, index_rows, type_rows = details.result()
+        tables = _tables(relations, _keys(key_rows, relations), _checks(check_rows, relations), index_rows)
+        notes = tuple(
+            f"{schema}.{table}: materialized view not populated (created WITH NO DATA); its rows are not counted"
+            for (schema, table), rel in sorted(relations.items())
+            if not rel.populated
+        )
         if exact_row_counts:
-            tables = [_with_exact_count(cursor, t, quote) for t in tables]
-    return Catalog(name, config.type, server_version, tuple(tables))
+            unpopulated = {(s, t) for (s, t), rel in relations.items() if not rel.populated}
+            tables = [_with_exact_count(cursor, t, quote, unpopulated) for t in tables]
+    return Catalog(name, config.type, server_version, tuple(tables), _user_types(type_rows, config), notes)
 
 
-def _fetch_keys_and_indexes(name: str, config: PostgresSource) -> tuple[list[Any], list[Any]]:
+def _fetch_details(name: str, config: PostgresSource) -> tuple[Rows, Rows, Rows, Rows]:
     with connect(name, config) as conn, conn.cursor() as cursor:
-        cursor.execute(CONSTRAINTS)
-        constraint_rows = cursor.fetchall()
-        cursor.execute(INDEXES)
-        return constraint_rows, cursor.fetchall()
+        results = []
+        for query in (KEYS, CHECKS_AND_EXCLUSIONS, INDEXES, USER_TYPES):
+            cursor.execute(query)
+            results.append(cursor.fetchall())
+        return results[0], results[1], results[2], results[3]
 
 
-Relations = dict[tuple[str, str], dict[str, Any]]
-
-
-def _relations(rows: list[Any], config: PostgresSource) -> Relations:
+def _relations(rows: Rows, config: PostgresSource) -> dict[Name, _Relation]:
     keep = config.scan_filter.keeps
-    relations: Relations = {}
-    for schema, table, relkind, reltuples, comment, columns_json in rows:
-        if keep(schema, table):
-            estimate = int(reltuples) if reltuples is not None and reltuples >= 0 and relkind != "v" else None
-            columns = tuple(Column(*c) for c in json.loads(columns_json)) if columns_json else ()
-            relations[(schema, table)] = {
-                "kind": RELKINDS[relkind],
-                "comment": comment,
-                "columns": columns,
-                "row_count": estimate,
-            }
+    relations: dict[Name, _Relation] = {}
+    partitions: list[tuple[Name, Partition, int | None]] = []
+    for row in rows:
+        schema, table, relkind, reltuples, comment, populated, root, bound, key, view, cols = row
+        estimate = int(reltuples) if reltuples is not None and reltuples >= 0 and relkind not in "vp" else None
+        if root is not None:
+            partitions.append(((root[0], root[1]), Partition(f"{schema}.{table}", bound), estimate))
+        elif keep(schema, table):
+            relations[(schema, table)] = _Relation(
+                kind=RELKINDS[relkind],
+                comment=comment,
+                columns=tuple(_column(c) for c in json.loads(cols)) if cols else (),
+                estimate=estimate if populated else None,
+                populated=populated,
+                view_definition=view.strip() if view else None,
+                partition_key=key,
+            )
+    for root_name, partition, estimate in partitions:
+        parent = relations.get(root_name)
+        if parent is not None:
+            parent.partitions.append(partition)
+            if estimate is not None:
+                parent.partition_estimates.append(estimate)
     return relations
 
 
-def _tables(relations: Relations, keys: dict[str, Any], indexes: dict[tuple[str, str], list[Index]]) -> list[Table]:
+def _column(values: list[Any]) -> Column:
+    name, data_type, nullable, default, comment, identity, collation = values
+    if identity is None and default is not None and default.startswith("nextval("):
+        identity = "serial"
+    return Column(name, data_type, nullable, default, comment, identity, collation)
+
+
+def _tables(
+    relations: dict[Name, _Relation], keys: dict[str, Any], checks: dict[str, Any], index_rows: Rows
+) -> list[Table]:
+    indexes = _indexes(index_rows, relations)
     return [
         Table(
             schema=schema,
             name=table,
-            kind=rel["kind"],
-            columns=rel["columns"],
+            kind=rel.kind,
+            columns=rel.columns,
             primary_key=keys["pk"].get((schema, table), ()),
             foreign_keys=tuple(sorted(keys["fk"][(schema, table)], key=lambda fk: fk.name)),
             unique_constraints=tuple(sorted(keys["unique"][(schema, table)], key=lambda u: u.name)),
             indexes=tuple(sorted(indexes[(schema, table)], key=lambda i: i.name)),
-            row_count=rel["row_count"],
-            comment=rel["comment"],
+            row_count=rel.row_count,
+            comment=rel.comment,
+            checks=tuple(sorted(checks["c"][(schema, table)], key=lambda c: c.name)),
+            exclusions=tuple(sorted(checks["x"][(schema, table)], key=lambda x: x.name)),
+            view_definition=rel.view_definition,
+            partition_key=rel.partition_key,
+            partitions=tuple(sorted(rel.partitions, key=lambda p: p.name)),
         )
         for (schema, table), rel in sorted(relations.items())
     ]
 
 
-def _constraints(rows: list[Any], relations: Relations) -> dict[str, Any]:
+def _keys(rows: Rows, relations: dict[Name, _Relation]) -> dict[str, Any]:
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for schema, table, name, contype, ord_, column, target_schema, target_table, target_column in rows:
+    for schema, table, name, contype, ord_, column, target_schema, target_table, target_column, on_del, on_upd in rows:
         if (schema, table) not in relations:
             continue
         entry = grouped.setdefault(
-            (schema, table, name), {"type": contype, "target": (target_schema, target_table), "columns": []}
+            (schema, table, name),
+            {"type": contype, "target": (target_schema, target_table), "actions": (on_del, on_upd), "columns": []},
         )
         entry["columns"].append((ord_, column, target_column))
     keys: dict[str, Any] = {"pk": {}, "fk": defaultdict(list), "unique": defaultdict(list)}
@@ -154,20 +181,52 @@ def _constraints(rows: list[Any], relations: Relations) -> dict[str, Any]:
         else:
             target_schema, target_table = entry["target"]
             target_columns = tuple(target for _, _, target in ordered)
-            keys["fk"][(schema, table)].append(ForeignKey(name, columns, target_schema, target_table, target_columns))
+            on_delete, on_update = (FK_ACTIONS[a] for a in entry["actions"])
+            keys["fk"][(schema, table)].append(
+                ForeignKey(name, columns, target_schema, target_table, target_columns, on_delete, on_update)
+            )
     return keys
 
 
-def _indexes(rows: list[Any], relations: Relations) -> dict[tuple[str, str], list[Index]]:
-    indexes: dict[tuple[str, str], list[Index]] = defaultdict(list)
-    for schema, table, name, unique, columns in rows:
+def _checks(rows: Rows, relations: dict[Name, _Relation]) -> dict[str, Any]:
+    found: dict[str, Any] = {"c": defaultdict(list), "x": defaultdict(list)}
+    for schema, table, name, contype, definition in rows:
         if (schema, table) in relations:
-            indexes[(schema, table)].append(Index(name, tuple(columns), bool(unique)))
+            item = CheckConstraint(name, definition) if contype == "c" else Exclusion(name, definition)
+            found[contype][(schema, table)].append(item)
+    return found
+
+
+def _indexes(rows: Rows, relations: dict[Name, _Relation]) -> dict[Name, list[Index]]:
+    indexes: dict[Name, list[Index]] = defaultdict(list)
+    for schema, table, name, unique, columns, method, predicate in rows:
+        if (schema, table) in relations:
+            indexes[(schema, table)].append(Index(name, tuple(columns), bool(unique), method, predicate))
     return indexes
 
 
-def _with_exact_count(cursor: Any, table: Table, quote: Callable[[str], str]) -> Table:
-    if table.kind == "view":
+def _user_types(rows: Rows, config: PostgresSource) -> tuple[UserType, ...]:
+    keep_schema = config.scan_filter.schemas.keeps
+    types = [
+        UserType(
+            schema=schema,
+            name=name,
+            kind="enum" if typtype == "e" else "domain",
+            labels=tuple(labels),
+            base_type=base_type,
+            not_null=bool(not_null),
+            default=default,
+            checks=tuple(CheckConstraint(n, e) for n, e in json.loads(checks)) if checks else (),
+        )
+        for schema, name, typtype, labels, base_type, not_null, default, checks in rows
+        if keep_schema(schema)
+    ]
+    return tuple(sorted(types, key=lambda t: (t.schema, t.name)))
+
+
+def _with_exact_count(cursor: Any, table: Table, quote: Callable[[str], str], unpopulated: set[Name]) -> Table:
+    if table.kind == "view" or (table.schema, table.name) in unpopulated:
         return table
+    # A partitioned table's count covers its partitions, which are not counted again.
     cursor.execute(f"SELECT count(*) FROM {quote(table.schema)}.{quote(table.name)}")
     return replace(table, row_count=int(cursor.fetchone()[0]), row_count_exact=True)

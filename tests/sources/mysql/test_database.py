@@ -130,7 +130,7 @@ def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
     assert customers.kind == "table"
     assert customers.comment == "People who buy"
     assert customers.columns == (
-        Column("id", "int(11)", nullable=False),
+        Column("id", "int(11)", nullable=False, identity="auto_increment"),
         Column("email", "varchar(120)", nullable=False, comment="login and contact"),
         Column("name", "varchar(50)", nullable=True),
         Column("status", "enum('active','blocked')", nullable=False, default="'active'"),
@@ -154,24 +154,32 @@ def test_scan_records_tables_columns_keys_and_indexes(shop: str) -> None:
         ("placed_at", "datetime", False),
     ]
     assert orders.primary_key == ("region", "order_no")
-    assert orders.foreign_keys == (ForeignKey("fk_orders_customer", ("customer_id",), shop, "customers", ("id",)),)
+    assert orders.foreign_keys == (
+        ForeignKey("fk_orders_customer", ("customer_id",), shop, "customers", ("id",), "RESTRICT", "RESTRICT"),
+    )
     assert orders.unique_constraints == ()  # the json_valid CHECK constraint is not a key
-    assert orders.indexes == (Index("ix_orders_customer_placed", ("customer_id", "placed_at"), unique=False),)
+    assert orders.indexes == (
+        Index("ix_orders_customer_placed", ("customer_id", "placed_at"), unique=False, method="btree"),
+    )
 
     lines = catalog.table(f"{shop}.order_lines")
     assert lines is not None
     assert lines.primary_key == ("region", "order_no", "line_no")
     assert lines.foreign_keys == (
-        ForeignKey("fk_lines_order", ("region", "order_no"), shop, "orders", ("region", "order_no")),
+        ForeignKey(
+            "fk_lines_order", ("region", "order_no"), shop, "orders", ("region", "order_no"), "RESTRICT", "RESTRICT"
+        ),
     )
     assert lines.unique_constraints == (UniqueConstraint("uq_lines_sku", ("region", "order_no", "sku")),)
     assert lines.column("quantity") == Column("quantity", "int(11)", nullable=False, default="1")
 
     payments = catalog.table(f"{shop}.payments")
     assert payments is not None
-    assert payments.foreign_keys == (ForeignKey("fk_payments_customer", ("customer_id",), shop, "customers", ("id",)),)
+    assert payments.foreign_keys == (
+        ForeignKey("fk_payments_customer", ("customer_id",), shop, "customers", ("id",), "SET NULL", "RESTRICT"),
+    )
     # No index covered customer_id, so the server created one named after the foreign key.
-    assert payments.indexes == (Index("fk_payments_customer", ("customer_id",), unique=False),)
+    assert payments.indexes == (Index("fk_payments_customer", ("customer_id",), unique=False, method="btree"),)
 
     view = catalog.table(f"{shop}.big_orders")
     assert view is not None
@@ -240,8 +248,10 @@ def test_five_hundred_tables_with_keys_and_indexes(mysql_database: str) -> None:
     assert catalog.column_count == 1 + 500 * 4
     last = catalog.table(f"{mysql_database}.t499")
     assert last is not None
-    assert last.foreign_keys == (ForeignKey("fk_t499_parent", ("parent_id",), mysql_database, "parent", ("id",)),)
-    assert last.indexes == (Index("ix_parent_code", ("parent_id", "code")),)
+    assert last.foreign_keys == (
+        ForeignKey("fk_t499_parent", ("parent_id",), mysql_database, "parent", ("id",), "RESTRICT", "RESTRICT"),
+    )
+    assert last.indexes == (Index("ix_parent_code", ("parent_id", "code"), method="btree"),)
 
 
 def test_connection_reports_version_latency_and_target(mysql_database: str) -> None:
