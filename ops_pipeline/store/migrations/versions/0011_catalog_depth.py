@@ -2,7 +2,7 @@
 named its entity and with what confidence.
 
 Revision ID: 0011_catalog_depth
-Revises: 0008_access_decisions
+Revises: 0010_control_loop
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_catalog_depth"
-down_revision = "0008_access_decisions"
+down_revision = "0010_control_loop"
 branch_labels = None
 depends_on = None
 
