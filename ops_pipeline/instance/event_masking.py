@@ -4,7 +4,9 @@ An event is serialised as Dagster serialises it for storage, every string in it 
 scalar under a secret-looking key is masked whole), and the event is rebuilt from the masked document, so the
 stored row, its index columns and what the UI shows all come from the masked event. The masker is this
 process's (`core.execution.process_secrets`): the default patterns, the configured extra patterns and every
-secret value resolved in this process.
+secret value resolved in this process. Dagster stores a metadata entry as an object (`{"label": "api_key",
+"entry_data": {"__class__": "TextMetadataEntryData", "text": ...}}`, or a `...MetadataValue` under its label), so the
+text of an entry under a secret-looking label is masked whole too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from ops_pipeline.core.execution.masking import Masker
+from ops_pipeline.core.execution.masking import MASK, Masker, is_secret_key
 from ops_pipeline.core.execution.process_secrets import process_masker, register_patterns
 
 MASK_PATTERNS_FIELD = dg.Field(
@@ -29,10 +31,32 @@ MASK_PATTERNS_FIELD = dg.Field(
 def masked_event(event: dg.EventLogEntry, masker: Masker) -> dg.EventLogEntry:
     """`event` with every secret masked; the same object when there was nothing to mask."""
     document = json.loads(dg.serialize_value(event))
-    masked = masker.mask_value(document)
+    masked = masker.mask_value(_secret_metadata_masked(document))
     if masked == document:
         return event
     return dg.deserialize_value(json.dumps(masked), dg.EventLogEntry)
+
+
+def _secret_metadata_masked(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_secret_metadata_masked(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if isinstance(value.get("label"), str) and is_secret_key(value["label"]) and "entry_data" in value:
+        return {**value, "entry_data": _metadata_value_masked(value["entry_data"])}
+    return {
+        key: _metadata_value_masked(item) if is_secret_key(key) else _secret_metadata_masked(item)
+        for key, item in value.items()
+    }
+
+
+def _metadata_value_masked(item: Any) -> Any:
+    if isinstance(item, dict) and str(item.get("__class__", "")).endswith(("MetadataValue", "MetadataEntryData")):
+        return {
+            key: MASK if key != "__class__" and isinstance(field, str) and field else field
+            for key, field in item.items()
+        }
+    return _secret_metadata_masked(item)
 
 
 class MaskingEvents:

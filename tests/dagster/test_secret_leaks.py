@@ -10,6 +10,7 @@ print, attaches metadata and raises the same secrets raw runs on the same instan
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -76,8 +77,8 @@ RAISE_SCRIPT = 'printf "connecting with password=%s failed: token %s\\n" "$1" "$
 
 
 def forms(secret: str) -> set[str]:
-    """The spellings a store could hold a secret in."""
-    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), repr(secret)[1:-1]}
+    """The spellings a store could hold a secret in (a shell-quoted command line among them)."""
+    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), repr(secret)[1:-1], shlex.quote(secret)}
 
 
 def leak_plan(secret_file: Path, credentials: Path) -> dict[str, Any]:
