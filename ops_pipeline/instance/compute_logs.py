@@ -16,7 +16,6 @@ ever written to the file.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -24,17 +23,11 @@ from typing import Any
 import dagster as dg
 
 from ops_pipeline.instance.default_classes import local_compute_log_manager_class
+from ops_pipeline.instance.home import under_dagster_home
 from ops_pipeline.instance.masked_stream import masked_stream
 
 LocalComputeLogManager: Any = local_compute_log_manager_class()
-
-
-def default_base_dir() -> str:
-    """Where Dagster keeps a local instance's compute logs: $DAGSTER_HOME/storage."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        raise ValueError("compute_logs MaskingComputeLogManager: set its config.base_dir, or DAGSTER_HOME")
-    return os.path.join(home, "storage")
+WHAT = "compute_logs MaskingComputeLogManager"
 
 
 class MaskingComputeLogManager(LocalComputeLogManager):
@@ -45,7 +38,7 @@ class MaskingComputeLogManager(LocalComputeLogManager):
     @classmethod
     def from_config_value(cls, inst_data: Any, config_value: Any) -> MaskingComputeLogManager:
         config = dict(config_value)
-        config["base_dir"] = config.get("base_dir") or default_base_dir()
+        config["base_dir"] = config.get("base_dir") or under_dagster_home(WHAT, "storage")
         return cls(inst_data=inst_data, **config)
 
     @contextlib.contextmanager

@@ -12,23 +12,16 @@ Run and schedule storage stay Dagster's defaults under $DAGSTER_HOME, so an exis
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dagster as dg
 
 from ops_pipeline.instance.default_classes import sqlite_event_log_storage_class
 from ops_pipeline.instance.event_masking import MASK_PATTERNS_FIELD, MaskingEvents, without_mask_patterns
+from ops_pipeline.instance.home import under_dagster_home
 
 SqliteEventLogStorage: Any = sqlite_event_log_storage_class()
-
-
-def default_base_dir() -> str:
-    """Where Dagster keeps a SQLite instance's event logs: $DAGSTER_HOME/history/runs."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        raise ValueError("event_log_storage MaskingSqliteEventLogStorage: set its config.base_dir, or DAGSTER_HOME")
-    return os.path.join(home, "history", "runs", "")
+WHAT = "event_log_storage MaskingSqliteEventLogStorage"
 
 
 class MaskingSqliteEventLogStorage(MaskingEvents, SqliteEventLogStorage):
@@ -44,5 +37,7 @@ class MaskingSqliteEventLogStorage(MaskingEvents, SqliteEventLogStorage):
     def from_config_value(cls, inst_data: Any, config_value: Any) -> MaskingSqliteEventLogStorage:
         config, mask_patterns = without_mask_patterns(config_value)
         return cls(
-            base_dir=config.get("base_dir") or default_base_dir(), inst_data=inst_data, mask_patterns=mask_patterns
+            base_dir=config.get("base_dir") or under_dagster_home(WHAT, "history", "runs", ""),
+            inst_data=inst_data,
+            mask_patterns=mask_patterns,
         )
