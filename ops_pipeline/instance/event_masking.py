@@ -66,11 +66,53 @@ class MaskingEvents:
         register_patterns(mask_patterns)
 
     def store_event(self, event: dg.EventLogEntry) -> None:
+        event = self._first_failure_as_stored(event)
         super().store_event(masked_event(event, process_masker()))  # type: ignore[misc]
 
     def store_event_batch(self, events: Sequence[dg.EventLogEntry]) -> None:
         masker = process_masker()
         super().store_event_batch([masked_event(event, masker) for event in events])  # type: ignore[misc]
+
+    def _first_failure_as_stored(self, event: dg.EventLogEntry) -> dg.EventLogEntry:
+        """A run failure carries the first step failure as that step's process raised it. Under the multiprocess
+        executor the step ran in another process, the only one that knew the secrets it resolved; the masked copy
+        it stored replaces the raw one."""
+        dagster_event = event.dagster_event
+        if dagster_event is None or dagster_event.event_type != dg.DagsterEventType.RUN_FAILURE:
+            return event
+        first = dagster_event.job_failure_data.first_step_failure_event
+        if first is None or first.step_failure_data is None:
+            return event
+        records = self.get_records_for_run(  # type: ignore[attr-defined]
+            event.run_id, of_type=dg.DagsterEventType.STEP_FAILURE, ascending=False
+        ).records
+        stored = next(
+            (r.event_log_entry.dagster_event for r in records if r.event_log_entry.step_key == first.step_key), None
+        )
+        if stored is None or stored.step_failure_data is None:
+            return event
+        replacements = [
+            (_document(first), _document(stored)),
+            (_document(first.step_failure_data.error), _document(stored.step_failure_data.error)),
+        ]
+        replaced = _replaced(json.loads(dg.serialize_value(event)), replacements)
+        return dg.deserialize_value(json.dumps(replaced), dg.EventLogEntry)
+
+
+def _document(value: Any) -> Any:
+    return json.loads(dg.serialize_value(value))
+
+
+def _replaced(node: Any, replacements: list[tuple[Any, Any]]) -> Any:
+    """`node` with every subtree equal to a replacement's first item swapped for its second."""
+    for raw, stored in replacements:
+        if node == raw:
+            return stored
+    if isinstance(node, dict):
+        return {key: _replaced(item, replacements) for key, item in node.items()}
+    if isinstance(node, list):
+        return [_replaced(item, replacements) for item in node]
+    return node
 
 
 def without_mask_patterns(config_value: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

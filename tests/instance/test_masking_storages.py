@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ops_pipeline.core.execution.process_secrets import register_secret
+from ops_pipeline.core.secrets import resolve_secret
 from ops_pipeline.instance.compute_logs import MaskingComputeLogManager
 from ops_pipeline.instance.postgres_event_log import MaskingPostgresEventLogStorage
 from ops_pipeline.instance.sqlite_event_log import MaskingSqliteEventLogStorage
@@ -124,3 +125,30 @@ def test_the_demo_home_keeps_working(tmp_path, monkeypatch) -> None:
     with dg.DagsterInstance.get() as masking:
         assert masking.get_run_by_id(earlier) is not None
         assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in masking.all_logs(earlier))
+
+
+@dg.op
+def resolving(context) -> None:
+    secret = resolve_secret("env:MULTIPROCESS_SECRET")  # resolved in the step's own process
+    context.log.info(f"child process says {secret}")
+    print(f"child prints {secret}")
+    raise RuntimeError(f"child fails with {secret}")
+
+
+@dg.job(executor_def=dg.multiprocess_executor)
+def multiprocess_job() -> None:
+    resolving()
+
+
+def test_step_processes_of_the_multiprocess_executor_mask_what_they_resolve(tmp_path, monkeypatch) -> None:
+    home = home_from(tmp_path, monkeypatch, REPO_ROOT / "dagster.yaml")
+    monkeypatch.setenv("MULTIPROCESS_SECRET", "Only-The-Child-Resolves-This-9")
+    with dg.DagsterInstance.get() as instance:
+        result = dg.execute_job(dg.reconstructable(multiprocess_job), instance=instance, raise_on_error=False)
+        assert not result.success
+        stored = "\n".join(dg.serialize_value(entry) for entry in instance.all_logs(result.run_id))
+    assert "child process says ***" in stored and "child fails with ***" in stored
+    assert "Only-The-Child-Resolves-This-9" not in stored
+    files = [path.read_bytes() for path in home.rglob("*") if path.is_file()]
+    assert any(b"child prints ***" in data for data in files)
+    assert not any(b"Only-The-Child-Resolves-This-9" in data for data in files)
