@@ -23,6 +23,7 @@ QUIET_S = 0.2  # a partial line is written after this long without more output
 HOLD_BYTES = 256 * 1024  # never hold more than this, even inside a line or a key block
 CLOSE_WAIT_S = 1.0  # after the capture ends, how long a child still holding the pipe may keep writing
 _KEY_BEGIN, _KEY_END = b"-----BEGIN ", b"-----END "
+WITHHELD = b"[output withheld: it could not be masked]\n"
 
 
 @contextlib.contextmanager
@@ -83,7 +84,10 @@ def _flush_ready(target: int, pending: bytes) -> bytes:
 def _write(target: int, data: bytes) -> None:
     if not data:
         return
-    masked = process_masker().mask(data.decode("utf-8", errors="replace")).encode("utf-8")
+    try:
+        masked = process_masker().mask(data.decode("utf-8", errors="replace")).encode("utf-8")
+    except Exception:  # never raw text, and never a dead reader that would block every later write
+        masked = WITHHELD
     with contextlib.suppress(OSError):  # the target is gone: nothing can be shown, and nothing must block
         while masked:
             masked = masked[os.write(target, masked) :]
