@@ -38,8 +38,9 @@ MAY_IMPORT: dict[str, set[str]] = {
         "resources",
     },
     "cli": {"core", "settings", "store", "sources", "metrics", "markdown", "services", "backfill", "execution"},
+    "instance": {"core"},  # Dagster instance parts named in dagster.yaml; loaded by every Dagster process
 }
-MAY_IMPORT_DAGSTER = {"defs", "resources", "definitions"}
+MAY_IMPORT_DAGSTER = {"defs", "resources", "definitions", "instance"}
 
 
 def modules() -> list[tuple[str, Path]]:

@@ -1,7 +1,8 @@
 """Secret references: `env:NAME` or `file:/path`, resolved only when a connection is opened.
 
 A reference is what configuration holds and what logs may show; the resolved value never leaves the
-function that opens the connection.
+function that opens the connection. Every resolved value is registered with this process's masker
+(`process_secrets`), so the event log storage masks it wherever it turns up.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+
+from ops_pipeline.core.execution.process_secrets import register_secret
 
 SECRET_REF_PATTERN = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]*|file:[^\n]+")
 
@@ -23,6 +26,12 @@ def is_secret_ref(value: str) -> bool:
 
 def resolve_secret(ref: str) -> str:
     """Return the secret a reference points to, or raise SecretError naming the reference (never the value)."""
+    value = _read(ref)
+    register_secret(value)
+    return value
+
+
+def _read(ref: str) -> str:
     if ref.startswith("env:"):
         name = ref[4:]
         value = os.environ.get(name)

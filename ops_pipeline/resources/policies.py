@@ -9,6 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from ops_pipeline.core.execution.masking import Masker
+from ops_pipeline.core.execution.process_secrets import register_patterns
 from ops_pipeline.core.execution.rbac import RbacPolicy
 from ops_pipeline.core.execution.timeouts import DEFAULT_TIMEOUT_MATRIX, TimeoutMatrix
 from ops_pipeline.settings import PoliciesSettings
@@ -38,4 +39,6 @@ class PoliciesResource(dg.ConfigurableResource):
         return RbacPolicy.model_validate(self.rbac)
 
     def masker(self) -> Masker:
+        """A fresh masker for one step; the patterns also go to this process's event log masking."""
+        register_patterns(self.mask_patterns)
         return Masker(extra_patterns=self.mask_patterns)

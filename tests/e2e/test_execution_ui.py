@@ -78,8 +78,10 @@ class Environment:
 
 def _dagster_yaml(home: Path, pg_url: str | None) -> None:
     config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
-    if pg_url:
-        config["storage"] = {"postgres": {"postgres_url": pg_url}}
+    if pg_url:  # the storages of deploy/dagster.postgres.yaml (event_log_storage masks), on this database
+        postgres = yaml.safe_load((REPO_ROOT / "deploy" / "dagster.postgres.yaml").read_text())
+        for key in ("run_storage", "event_log_storage", "schedule_storage"):
+            config[key] = {**postgres[key], "config": {**postgres[key]["config"], "postgres_url": pg_url}}
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
 
 

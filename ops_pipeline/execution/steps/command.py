@@ -20,7 +20,9 @@ def run_command(step: CommandStep, context: StepContext, deadline: Deadline) -> 
     if automation is None:
         raise context.fail(f"command step {step.id!r}: no automation service is configured to reach {step.target!r}")
     argv = [render(item, context.parameters, context.resolve_secret) for item in step.argv]
-    context.say(f"running {shlex.join(argv)} on target {step.target!r} (budget {deadline.budget_s:g} s)")
+    # Each item masked before quoting: quoting splits a secret holding a quote into pieces no masker would know.
+    shown = shlex.join(context.masker.mask(item) for item in argv)
+    context.say(f"running {shown} on target {step.target!r} (budget {deadline.budget_s:g} s)")
     started = time.monotonic()
     try:
         result = automation.run(step.target, argv, deadline)
