@@ -103,7 +103,7 @@ def test_probe_reacts_once_per_signal_and_explains_quiet_ticks(insight_config, m
         first = tick(instance, config, store_url, None)
         assert isinstance(first, dg.SensorResult) and first.run_requests
         [request] = [r for r in first.run_requests if "payments" in r.run_key]
-        config_of = request.run_config["ops"]["diagnose"]["config"]
+        config_of = request.run_config  # the flat launchpad form of diagnose_signal
         assert request.job_name == "diagnose_signal"
         assert request.run_key == f"diagnose_signal:latency|{config_of['series_key']}|{config_of['ts']}"
         assert json.loads(first.cursor) == {"latency": end}
