@@ -124,3 +124,10 @@ def test_a_reversed_partition_range_fails_the_run_instead_of_loading_nothing(con
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert "the partition range 2024-01-31...2024-01-01 holds no partition" in failure.step_failure_data.error.message
     assert "--partition-range 2024-01-01...2024-01-31" in failure.step_failure_data.error.message
+
+
+def test_the_recorded_metrics_lock_file_is_ignored_by_git() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--quiet", "examples/demo/.metrics.csv.lock"], cwd=REPO_ROOT, timeout=30
+    )
+    assert ignored.returncode == 0

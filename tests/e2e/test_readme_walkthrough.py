@@ -147,18 +147,35 @@ def succeeded(port: int, job: str) -> list[dict[str, Any]]:
 def test_the_demo_keeps_what_you_will_see_promises_within_a_minute(demo: tuple[int, Path, dict[str, float]]) -> None:
     port, log, timings = demo
     up = time.monotonic()
-    for milestone, probe in (
-        ("first scan", lambda: materialized(port, "schema_catalog")),
-        ("first signals", lambda: materialized(port, "insight_signals")),  # no 15-minute wait for the schedule
-        ("first diagnosis", lambda: succeeded(port, "diagnose_signal")),
-    ):
-        wait_for(milestone, probe, DEMO_DEADLINE_S - (time.monotonic() - up), log)
-        timings[milestone] = timings["webserver up"] + time.monotonic() - up
+    milestones = {
+        "first scan": lambda: materialized(port, "schema_catalog"),
+        "first signals": lambda: materialized(port, "insight_signals"),  # no 15-minute wait for the schedule
+        "first diagnosis": lambda: succeeded(port, "diagnose_signal"),
+    }
+
+    def all_reached() -> bool:
+        for name, probe in milestones.items():
+            if name not in timings and probe():
+                timings[name] = timings["webserver up"] + time.monotonic() - up
+        return all(name in timings for name in milestones)
+
+    wait_for(f"all of {', '.join(milestones)}", all_reached, DEMO_DEADLINE_S, log)
     print("README walk-through: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items()))
     text = log.read_text()
     assert "will not be used" not in text  # the demo's dagster.yaml is in DAGSTER_HOME, where dagster dev runs
     noise = [line for line in text.splitlines() if re.search(r"(Beta|Preview|Supersession)Warning", line)]
     assert not noise, "\n".join(noise[:10])
+
+
+def test_the_chart_is_drawn_on_the_asset_page(demo: tuple[int, Path, dict[str, float]], tmp_path: Path) -> None:
+    port, log, _ = demo
+    # today's partition, materialized at start (the GraphQL test below adds an older day afterwards)
+    wait_for("a materialization of insight_signals", lambda: materialized(port, "insight_signals"), 240, log)
+    screenshot = tmp_path / "insight_signals.png"
+    image = asset_page_chart(f"http://127.0.0.1:{port}/assets/insight_signals", "charts", screenshot, tmp_path)
+    assert image["src"].startswith("data:image/png;base64,")
+    assert image["naturalWidth"] > 0 and image["width"] > 0 and image["height"] > 0, image
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_graphql_client_materializes_through_a_named_job(demo: tuple[int, Path, dict[str, float]]) -> None:
@@ -183,13 +200,3 @@ def test_a_graphql_client_materializes_through_a_named_job(demo: tuple[int, Path
     query = """{ assetOrError(assetKey: {path: ["insight_signals"]}) { ... on Asset {
         assetMaterializations(partitions: ["2026-11-30"]) { runId } } } }"""
     assert [m["runId"] for m in graphql(port, query)["assetOrError"]["assetMaterializations"]] == [run_id]
-
-
-def test_the_chart_is_drawn_on_the_asset_page(demo: tuple[int, Path, dict[str, float]], tmp_path: Path) -> None:
-    port, log, _ = demo
-    wait_for("a materialization of insight_signals", lambda: materialized(port, "insight_signals"), 240, log)
-    screenshot = tmp_path / "insight_signals.png"
-    image = asset_page_chart(f"http://127.0.0.1:{port}/assets/insight_signals", "charts", screenshot, tmp_path)
-    assert image["src"].startswith("data:image/png;base64,")
-    assert image["naturalWidth"] > 0 and image["width"] > 0 and image["height"] > 0, image
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
