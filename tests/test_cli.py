@@ -357,7 +357,7 @@ def test_catalog_history_records_a_failed_scan(
 
     code, out, err = run(capsys, "--config", str(config), "catalog", "show", "wh")
     assert (code, out) == (2, "")
-    assert err == "error: source 'wh' has no completed scan yet\n"
+    assert err.startswith("error: source 'wh' has no completed scan yet (to scan it now: `ops-pipeline sources sync`")
 
 
 @pytest.mark.parametrize("action", ["show", "changes"])
@@ -367,7 +367,7 @@ def test_catalog_of_a_source_never_scanned(
     config = write_config(tmp_path / "ops.yaml", {"wh": pg_source("shop")})
     code, out, err = run(capsys, "--config", str(config), "catalog", action, "wh")
     assert (code, out) == (2, "")
-    assert err == "error: source 'wh' has no completed scan yet\n"
+    assert err.startswith("error: source 'wh' has no completed scan yet (to scan it now: `ops-pipeline sources sync`")
 
 
 def test_catalog_history_of_a_source_never_scanned_is_empty(

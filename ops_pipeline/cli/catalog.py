@@ -31,7 +31,11 @@ def _latest(args: argparse.Namespace) -> catalog_store.Snapshot:
     settings_of(args).source(args.source)  # an unknown source is an error, not "no scan yet"
     snapshot = catalog_store.latest_completed(open_store(), args.source)
     if snapshot is None:
-        raise LookupError(f"source {args.source!r} has no completed scan yet")
+        raise LookupError(
+            f"source {args.source!r} has no completed scan yet (to scan it now: `ops-pipeline sources sync`, then "
+            "`dagster asset materialize -m ops_pipeline.definitions --select schema_catalog "
+            f"--partition {args.source}`)"
+        )
     return snapshot
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.e2e.browser import asset_page_chart
-from tests.e2e.test_dagster_dev import LAUNCH, free_port, graphql, graphql_vars, wait_for
+from tests.e2e.test_dagster_dev import LAUNCH, free_port, graphql, graphql_vars, stop_session, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -126,12 +125,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path, 
         wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 180, log)
         yield port, log, {"webserver up": time.monotonic() - started}
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_session(process)
 
 
 def materialized(port: int, asset: str) -> list[dict[str, Any]]:
