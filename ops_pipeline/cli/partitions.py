@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 
-import dagster as dg
-
 from ops_pipeline.settings import ConfigError
 from ops_pipeline.settings.sources import SOURCES_PARTITION_NAME
 
@@ -15,6 +13,8 @@ def sync_source_partitions(configured: list[str]) -> tuple[list[str], list[str]]
     """Add a partition for every configured source that has none; (added, partitions of unconfigured sources)."""
     if not os.environ.get("DAGSTER_HOME"):
         raise ConfigError("the Dagster instance has no location: set DAGSTER_HOME (the demo's is ./.dagster_home)")
+    import dagster as dg  # here, not at the top: the other commands start without loading Dagster
+
     with dg.DagsterInstance.get() as instance:
         existing = set(instance.get_dynamic_partitions(SOURCES_PARTITION_NAME))
         added = [name for name in configured if name not in existing]

@@ -94,6 +94,7 @@ def test_today_is_materialized_at_start_then_once_a_day(insight_config) -> None:
         first = sensor(dg.build_sensor_context(instance=instance))
         [request] = first.run_requests
         assert (request.partition_key, first.cursor) == (today, today)
+        assert request.tags["dagster/priority"] == "1"
         again = sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
         assert not again.run_requests and today in again.skip_reason.skip_message
         next_day = sensor(dg.build_sensor_context(instance=instance, cursor="2026-01-01"))

@@ -23,8 +23,9 @@ from tests.e2e.test_dagster_dev import LAUNCH, free_port, graphql, graphql_vars,
 
 pytestmark = pytest.mark.e2e
 
-# "Within a minute of starting" on a quiet machine; CI machines get slack on top, as in test_dagster_dev.
-DEMO_DEADLINE_S = 120
+# "Within a minute of starting" on a quiet 2-core machine (52 s measured); on a loaded one the run queue starts
+# runs more slowly (a run process loads the code location), so the deadline has slack on top.
+DEMO_DEADLINE_S = 150
 PROJECT_FILES = ("README.md", "ops.yaml", "dagster.yaml", "workspace.yaml", "pyproject.toml", "examples")
 VENV_BIN = Path(sys.executable).parent
 

@@ -22,7 +22,13 @@ def build_insight_signals_today_sensor(running: bool, interval_s: int = 30) -> d
         if context.cursor == today:
             return dg.SensorResult(skip_reason=dg.SkipReason(f"today's partition {today} was already requested"))
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(partition_key=today, run_key=f"insight_signals_today:{today}")],
+            run_requests=[
+                dg.RunRequest(
+                    partition_key=today,
+                    run_key=f"insight_signals_today:{today}",
+                    tags={"dagster/priority": "1"},  # ahead of the start-up queue (scans, reactions, history)
+                )
+            ],
             cursor=today,
         )
 
