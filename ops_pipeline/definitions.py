@@ -1,6 +1,7 @@
 """The one Definitions object of the ops_pipeline code location: ops.yaml ($OPS_CONFIG) parsed once, each
 domain's definitions built from it and merged, and the resources every domain shares."""
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ from ops_pipeline.resources.policies import PoliciesResource
 from ops_pipeline.resources.services import AssetServiceResource, AutomationServiceResource
 from ops_pipeline.resources.sources import SourcesResource
 from ops_pipeline.settings import OpsSettings, config_path, load_settings
+
+# Beta and preview features the project uses knowingly; every process that loads the code location (webserver,
+# daemon, each run) would otherwise log each of them again. Other Dagster warnings still show.
+ACCEPTED_WARNINGS = (
+    (dg.PreviewWarning, "Specifying a partitions_def on an AssetCheckSpec"),  # per-source drift checks
+    (dg.BetaWarning, "Parameter `backfill_policy` of function `asset`"),  # single-run backfills
+    (dg.BetaWarning, r"Parameter `owners` of initializer `SensorDefinition.__init__`"),  # in Dagster's sensor copies
+)
+for category, message in ACCEPTED_WARNINGS:
+    warnings.filterwarnings("ignore", message=message, category=category)
 
 
 def build_definitions(settings_file: Path | None = None, database_url: str | None = None) -> dg.Definitions:

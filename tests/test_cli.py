@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 from types import ModuleType
@@ -282,6 +283,7 @@ def test_catalog_after_real_scans(
     warehouse = sa.create_engine(pg_url(pg_database))
     with warehouse.begin() as conn:
         conn.execute(sa.text('CREATE TABLE "InvoiceLine" (id integer PRIMARY KEY, amount numeric NOT NULL)'))
+        conn.execute(sa.text('CREATE INDEX invoice_amount ON "InvoiceLine" (amount)'))
         conn.execute(sa.text("CREATE TABLE orders (id integer PRIMARY KEY, note text)"))
         conn.execute(sa.text("INSERT INTO orders SELECT g, 'n' FROM generate_series(1, 10) g"))
         conn.execute(sa.text("ANALYZE orders"))
@@ -297,10 +299,22 @@ def test_catalog_after_real_scans(
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].startswith(f"# wh: snapshot {first.snapshot.id}, version {first.snapshot.version}, finished ")
-    assert lines[1:] == [
+    assert [line for line in lines[1:] if not line.startswith("  ")] == [
         "public.InvoiceLine\ttable\tentity=invoice_line\tcolumns=2\trows=?\tpk=(id)\tfks=0",  # never analysed
         "public.orders\ttable\tentity=orders\tcolumns=2\trows=10~\tpk=(id)\tfks=0",
     ]
+    # each table's columns with their types, then its indexes
+    assert lines[2:4] == ["  id\tinteger\tnot null", "  amount\tnumeric\tnot null"]
+    assert lines[4] == "  index invoice_amount\t(amount)"
+
+    code, out, err = run(capsys, "--config", str(config), "catalog", "show", "wh", "--json")
+    assert (code, err) == (0, "")
+    shown = json.loads(out)
+    assert shown["snapshot"] == first.snapshot.id
+    invoice_line = shown["tables"][0]
+    assert invoice_line["name"] == "InvoiceLine" and invoice_line["row_count"] is None
+    assert invoice_line["columns"][1] == {"name": "amount", "type": "numeric", "nullable": False, "default": None}
+    assert invoice_line["indexes"] == [{"name": "invoice_amount", "columns": ["amount"], "unique": False}]
 
     with warehouse.begin() as conn:
         conn.execute(sa.text("ALTER TABLE orders DROP COLUMN note"))
@@ -322,7 +336,7 @@ def test_catalog_after_real_scans(
     assert (code, err) == (0, "")
     rows = [line.split("\t") for line in out.splitlines()]
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
-        (str(second.snapshot.id), "completed", f"version={second.snapshot.version}", "tables=2"),
+        (str(second.snapshot.id), "completed", f"version={second.snapshot.version}", "tables=2"),  # views apart
         (str(first.snapshot.id), "completed", f"version={first.snapshot.version}", "tables=2"),
     ]
     assert rows[0][4] == f"changes={len(second.changes)}"
@@ -343,7 +357,7 @@ def test_catalog_history_records_a_failed_scan(
 
     code, out, err = run(capsys, "--config", str(config), "catalog", "show", "wh")
     assert (code, out) == (2, "")
-    assert err == "error: source 'wh' has no completed scan yet\n"
+    assert err.startswith("error: source 'wh' has no completed scan yet (to scan it now: `ops-pipeline sources sync`")
 
 
 @pytest.mark.parametrize("action", ["show", "changes"])
@@ -353,13 +367,23 @@ def test_catalog_of_a_source_never_scanned(
     config = write_config(tmp_path / "ops.yaml", {"wh": pg_source("shop")})
     code, out, err = run(capsys, "--config", str(config), "catalog", action, "wh")
     assert (code, out) == (2, "")
-    assert err == "error: source 'wh' has no completed scan yet\n"
+    assert err.startswith("error: source 'wh' has no completed scan yet (to scan it now: `ops-pipeline sources sync`")
 
 
 def test_catalog_history_of_a_source_never_scanned_is_empty(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
-    assert run(capsys, "catalog", "history", "wh") == (0, "", "")
+    config = write_config(tmp_path / "ops.yaml", {"wh": pg_source("shop")})
+    assert run(capsys, "--config", str(config), "catalog", "history", "wh") == (0, "", "")
+
+
+@pytest.mark.parametrize("action", ["show", "history", "changes"])
+def test_catalog_of_an_unknown_source_names_the_configured_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store_url: str, action: str
+) -> None:
+    config = write_config(tmp_path / "ops.yaml", {"wh": pg_source("shop")})
+    code, out, err = run(capsys, "--config", str(config), "catalog", action, "nope")
+    assert (code, out, err) == (2, "", "error: unknown source 'nope' (configured: wh)\n")
 
 
 def test_catalog_scan_of_the_demo_warehouse(
@@ -377,7 +401,7 @@ def test_catalog_scan_of_the_demo_warehouse(
     assert entities["InvoiceLine"] == "invoice_line"
     assert entities["order_items"] == "order_line"
     assert entities["orders"] == "orders"
-    assert len(entities) == len(out.splitlines()) - 1 >= 12
+    assert len(entities) == len([line for line in out.splitlines()[1:] if not line.startswith("  ")]) >= 12
     assert not any(name.startswith("sqlite_") for name in entities)
 
     code, out, err = run(capsys, "--config", str(config), "catalog", "changes", "demo")
@@ -409,9 +433,26 @@ def test_store_upgrade_postgresql(
     assert out == f"ok: ops store at {pg_url(pg_database)} is at the latest revision\n"
 
 
-def test_store_without_a_location(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_without_a_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPS_DATABASE_URL", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./.dagster_home here
     code, out, err = run(capsys, "store", "upgrade")
     assert (code, out) == (2, "")
     assert err.startswith("error: the ops store has no location: set OPS_DATABASE_URL")
+
+
+def test_the_demo_home_in_the_current_folder_is_found_and_named_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    (tmp_path / ".dagster_home").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "store", "upgrade")
+    home = tmp_path.resolve() / ".dagster_home"
+    assert (code, out) == (0, f"ok: ops store at sqlite:///{home / 'ops_store.db'} is at the latest revision\n")
+    assert err == f"note: DAGSTER_HOME is not set; using the demo's {home}\n"
+    assert (home / "ops_store.db").is_file()

@@ -40,7 +40,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "cli": {"core", "settings", "store", "sources", "metrics", "markdown", "services", "backfill", "execution"},
     "instance": {"core"},  # Dagster instance parts named in dagster.yaml; loaded by every Dagster process
 }
-MAY_IMPORT_DAGSTER = {"defs", "resources", "definitions", "instance"}
+# The CLI reads and writes the Dagster instance (`sources sync` adds partitions); it defines nothing.
+MAY_IMPORT_DAGSTER = {"defs", "resources", "definitions", "instance", "cli"}
 
 
 def modules() -> list[tuple[str, Path]]:

@@ -5,6 +5,7 @@ resolver). Everything that runs work goes through Dagster: scans are `dagster as
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ from ops_pipeline.cli import (
     runs,
     sources,
 )
+from ops_pipeline.cli.home import adopt_demo_home
 from ops_pipeline.core.secrets import SecretError
 from ops_pipeline.execution.webserver import WebserverError
 from ops_pipeline.metrics.series import MetricsError
@@ -33,9 +35,17 @@ COMMAND_GROUPS = (demo, sources, catalog, runs, insights, backfill, models, plan
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command != "demo":
+        adopt_demo_home()
     try:
         result: int = args.handler(args)
+        sys.stdout.flush()
         return result
+    except BrokenPipeError:
+        # The reader stopped early (`... | head`): what it read is what it wanted. Python would still flush
+        # stdout at exit and fail again, so point it at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (
         ConfigError,
         SourceError,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from ops_pipeline.backfill.plan import plan_backfill
-from ops_pipeline.cli.common import settings_of
-from ops_pipeline.core.ingestion_plan import parse_moment
+from ops_pipeline.cli.common import moment_argument, settings_of
+from ops_pipeline.settings import BackfillSettings, OpsSettings
 from ops_pipeline.store.engine import open_store
 from ops_pipeline.store.manifests import manifests, manifests_json
 
@@ -16,8 +17,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     backfill_commands = backfill.add_subparsers(dest="action", required=True)
     planning = backfill_commands.add_parser("plan", help="rows per window, suggested partitions per run, estimate")
     planning.add_argument("pipeline")
-    planning.add_argument("--start", required=True, help="ISO date or timestamp (UTC)")
-    planning.add_argument("--end", required=True, help="ISO date or timestamp (UTC), exclusive")
+    planning.add_argument("--start", required=True, type=moment_argument, help="ISO date or timestamp (UTC)")
+    planning.add_argument("--end", required=True, type=moment_argument, help="ISO date or timestamp (UTC), exclusive")
     planning.set_defaults(handler=backfill_plan)
     manifest = backfill_commands.add_parser("manifest", help="one record per partition load, newest first")
     manifest.add_argument("pipeline")
@@ -27,11 +28,32 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     manifest.set_defaults(handler=backfill_manifest)
 
 
+def configured_backfill(settings: OpsSettings, pipeline: str) -> BackfillSettings:
+    if pipeline not in settings.backfills:
+        raise LookupError(f"unknown backfill {pipeline!r} (configured: {', '.join(settings.backfills) or 'none'})")
+    return settings.backfills[pipeline]
+
+
+def check_range(spec: BackfillSettings, start: datetime, end: datetime) -> None:
+    """Refuse an empty or reversed range, and one reaching outside the backfill's configured partitions."""
+    if start >= end:
+        raise ValueError(f"--start {start:%Y-%m-%d %H:%M} is not before --end {end:%Y-%m-%d %H:%M}: the range is empty")
+    first = _utc(spec.start)
+    if start < first:
+        raise ValueError(f"--start {start:%Y-%m-%d %H:%M} is before the backfill's start {first:%Y-%m-%d %H:%M}")
+    last = _utc(spec.end) if spec.end is not None else None
+    if last is not None and end > last:
+        raise ValueError(f"--end {end:%Y-%m-%d %H:%M} is after the backfill's end {last:%Y-%m-%d %H:%M}")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def backfill_plan(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    if args.pipeline not in settings.backfills:
-        raise LookupError(f"unknown backfill {args.pipeline!r} (configured: {', '.join(settings.backfills) or 'none'})")
-    plan = plan_backfill(settings, args.pipeline, parse_moment(args.start), parse_moment(args.end), open_store())
+    check_range(configured_backfill(settings, args.pipeline), args.start, args.end)
+    plan = plan_backfill(settings, args.pipeline, args.start, args.end, open_store())
     for window in plan.windows:
         print(f"{window.start:%Y-%m-%d %H:%M}\t{window.rows}")
     print(plan.summary())
@@ -39,6 +61,7 @@ def backfill_plan(args: argparse.Namespace) -> int:
 
 
 def backfill_manifest(args: argparse.Namespace) -> int:
+    configured_backfill(settings_of(args), args.pipeline)
     records = manifests(open_store(), args.pipeline, args.partition, args.limit)
     if args.json:
         print(manifests_json(records), end="")

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from ops_pipeline.core.ingestion_plan import parse_moment
 from ops_pipeline.settings import OpsSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,14 @@ def timestamp(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
+
+
+def moment_argument(text: str) -> datetime:
+    """An ISO date or timestamp, UTC unless it has an offset; argparse names the option in the error."""
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error} (in {text!r}; write an ISO date such as 2024-01-31)") from None
 
 
 def one_line(text: str | None) -> str:

@@ -39,8 +39,11 @@ def metrics_inject(args: argparse.Namespace) -> int:
         if not separator or not name:
             raise ValueError(f"--label {pair!r}: write NAME=VALUE")
         labels[name] = value
-    at = args.at or datetime.now(UTC)
-    append_points(recorded.path, [{"timestamp": at, "metric": args.metric, "labels": labels, "value": args.value}])
+    at = args.at or datetime.now(UTC).replace(microsecond=0)
+    # Epoch seconds, as `ops-pipeline demo` writes the file: one timestamp format per file.
+    epoch = at.timestamp()
+    point = {"timestamp": int(epoch) if epoch.is_integer() else epoch, "metric": args.metric, "value": args.value}
+    append_points(recorded.path, [{**point, "labels": labels}])
     print(f"ok: {args.metric}{labels or ''} = {args.value} at {at.isoformat()} appended to {recorded.path}")
     return 0
 

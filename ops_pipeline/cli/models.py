@@ -29,11 +29,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def models_analyze(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
+    source = settings_of(args).source(args.source)  # an unknown source is named as such, not "not catalogued"
     table = catalogued_table(open_store(), args.source, args.table)
     profile = profile_table(
         args.source,
-        settings.source(args.source),
+        source,
         table,
         sample_rows=args.sample_rows,
         exact_count=args.exact_count,
@@ -54,6 +54,7 @@ def models_analyze(args: argparse.Namespace) -> int:
 
 
 def models_show(args: argparse.Namespace) -> int:
+    settings_of(args).source(args.source)
     stored = latest_model(open_store(), args.source, args.table)
     if stored is None:
         raise LookupError(f"no model generated yet for {args.source}.{args.table} (materialize data_product_models)")

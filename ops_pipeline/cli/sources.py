@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ops_pipeline.cli.common import settings_of
+from ops_pipeline.cli.partitions import sync_source_partitions
 from ops_pipeline.core.resolver import simulate
 from ops_pipeline.markdown.resolver import simulation_markdown
 from ops_pipeline.sources.registry import database_for, supports_scan
@@ -20,6 +21,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sources = commands.add_parser("sources", help="list configured sources or test one's connection")
     sources_commands = sources.add_subparsers(dest="action", required=True)
     sources_commands.add_parser("list").set_defaults(handler=sources_list)
+    sources_commands.add_parser(
+        "sync", help="add a `sources` partition to the Dagster instance for each source that has none"
+    ).set_defaults(handler=sources_sync)
     test = sources_commands.add_parser("test", help="connect, report server version and latency")
     test.add_argument("source")
     test.set_defaults(handler=sources_test)
@@ -47,6 +51,14 @@ def sources_list(args: argparse.Namespace) -> int:
     for name, source in sorted(settings.sources.items()):
         scan = "scan" if supports_scan(source.type) else "connection test only"
         print(f"{name}\t{source.type}\t{scan}\t{', '.join(source.tags)}\t{source.description}")
+    return 0
+
+
+def sources_sync(args: argparse.Namespace) -> int:
+    added, stale = sync_source_partitions(sorted(settings_of(args).sources))
+    print(f"added partitions: {', '.join(added)}" if added else "ok: every source already has its partition")
+    if stale:
+        print(f"not in ops.yaml (the source_partitions_sync sensor removes them): {', '.join(stale)}")
     return 0
 
 

@@ -16,6 +16,10 @@ from pydantic import Field, field_validator
 from ops_pipeline.core.filters import NameFilter, ScanFilter
 from ops_pipeline.settings.base import SecretRef, StrictModel
 
+# The Dagster dynamic partitions that hold one key per configured source (named here so the CLI and the
+# Dagster skin agree on it).
+SOURCES_PARTITION_NAME = "sources"
+
 
 class PatternSet(StrictModel):
     schemas: list[str] = []

@@ -234,6 +234,20 @@ def list_snapshots(engine: sa.Engine, source: str, limit: int = 20) -> list[Snap
         return [_snapshot(r) for r in conn.execute(query)]
 
 
+def kind_counts(engine: sa.Engine, snapshot_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per snapshot, how many relations of each kind (table, view, ...) it holds."""
+    query = (
+        sa.select(catalog_tables.c.snapshot_id, catalog_tables.c.kind, sa.func.count())
+        .where(catalog_tables.c.snapshot_id.in_(list(snapshot_ids)))
+        .group_by(catalog_tables.c.snapshot_id, catalog_tables.c.kind)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for snapshot_id, kind, count in conn.execute(query):
+            counts.setdefault(snapshot_id, {})[kind] = count
+    return counts
+
+
 def changes_for(engine: sa.Engine, snapshot_id: int) -> list[SchemaChange]:
     query = sa.select(schema_changes).where(schema_changes.c.snapshot_id == snapshot_id).order_by(schema_changes.c.id)
     with engine.connect() as conn:

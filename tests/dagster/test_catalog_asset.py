@@ -146,3 +146,16 @@ def test_one_entity_across_sources_whatever_the_naming_style(tmp_path, pg_databa
         for t in catalog_store.load_catalog(engine, catalog_store.latest_completed(engine, source)).tables
     }
     assert entities[("wh", "InvoiceLine")] == entities[("lake", "invoice_line")] == "invoice_line"
+
+
+def test_unknown_row_estimates_are_reported_unknown_not_zero(tmp_path, pg_database, pg_engine, store_file) -> None:
+    with pg_engine.begin() as conn:  # never analysed: PostgreSQL has no estimate for it
+        conn.execute(sa.text("CREATE TABLE events (id int PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO events SELECT generate_series(1, 40)"))
+    config = write_config(tmp_path / "ops.yaml", {"wh": pg_source(pg_database)})
+    with dg.instance_for_test() as instance:
+        assert scan(instance, "wh", config, store_file).success
+        event = instance.get_latest_materialization_event(dg.AssetKey("schema_catalog"))
+        metadata = event.asset_materialization.metadata
+    assert "dagster/row_count" not in metadata
+    assert metadata["row_counts"].value == "unknown for 1 of 1 relations"

@@ -1,4 +1,6 @@
+import base64
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +73,32 @@ def test_day_partition_records_signals_with_counts_top_table_and_charts(insight_
     assert 'service="payments"' in metadata["top_signals"].value
     chart = Path(metadata["chart_1"].value)
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 5000
+    assert embedded_pngs(metadata["charts"].value)[0] == chart.read_bytes()  # the picture itself, for the UI
+
+
+def embedded_pngs(markdown: str) -> list[bytes]:
+    """The PNG images a markdown text embeds as data URIs."""
+    return [base64.b64decode(data) for data in re.findall(r"!\[[^\]]*\]\(data:image/png;base64,([^)]+)\)", markdown)]
+
+
+def test_today_is_materialized_at_start_then_once_a_day(insight_config) -> None:
+    config, _, store_url = insight_config
+    data = yaml.safe_load(config.read_text())
+    data["insights"]["refresh_schedule_running"] = True  # as in the demo: the sensor runs when the schedule does
+    config.write_text(yaml.safe_dump(data))
+    sensor = build_definitions(config, store_url).resolve_sensor_def("insight_signals_today")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.job_name == "refresh_insight_signals"
+    today = datetime.now(UTC).date().isoformat()
+    with dg.instance_for_test() as instance:
+        first = sensor(dg.build_sensor_context(instance=instance))
+        [request] = first.run_requests
+        assert (request.partition_key, first.cursor) == (today, today)
+        assert request.tags["dagster/priority"] == "1"
+        again = sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert not again.run_requests and today in again.skip_reason.skip_message
+        next_day = sensor(dg.build_sensor_context(instance=instance, cursor="2026-01-01"))
+        assert [r.partition_key for r in next_day.run_requests] == [today]
 
 
 def test_unreachable_prometheus_fails_the_day_and_writes_nothing(insight_config) -> None:
@@ -103,7 +131,7 @@ def test_probe_reacts_once_per_signal_and_explains_quiet_ticks(insight_config, m
         first = tick(instance, config, store_url, None)
         assert isinstance(first, dg.SensorResult) and first.run_requests
         [request] = [r for r in first.run_requests if "payments" in r.run_key]
-        config_of = request.run_config["ops"]["diagnose"]["config"]
+        config_of = request.run_config  # the flat launchpad form of diagnose_signal
         assert request.job_name == "diagnose_signal"
         assert request.run_key == f"diagnose_signal:latency|{config_of['series_key']}|{config_of['ts']}"
         assert json.loads(first.cursor) == {"latency": end}
@@ -129,4 +157,6 @@ def test_diagnosis_job_summarises_and_charts_a_signal(insight_config, monkeypatc
     assert report["signals_last_24h"] >= 1 and report["percentile"] == 100.0
     assert "payments" in report["summary"]
     [output] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
-    assert Path(output.step_output_data.metadata["chart"].value).read_bytes()[:4] == b"\x89PNG"
+    chart = Path(output.step_output_data.metadata["chart"].value)
+    assert embedded_pngs(output.step_output_data.metadata["chart_image"].value) == [chart.read_bytes()]
+    assert chart.read_bytes()[:4] == b"\x89PNG"

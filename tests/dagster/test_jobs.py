@@ -6,7 +6,7 @@ from tests.dagster.helpers import SNAKE_CASE_RESOLVER, job_of, pg_source, resour
 def run_connection_check(config_file, source: str) -> dg.ExecuteInProcessResult:
     store_url = f"sqlite:///{config_file.parent / 'store.db'}"
     return job_of(config_file, store_url, "check_source_connection").execute_in_process(
-        run_config={"ops": {"check_connection": {"config": {"source": source}}}},
+        run_config={"source": source},  # the flat launchpad form
         resources=resources(config_file, store_url),
         raise_on_error=False,
     )
@@ -62,11 +62,7 @@ def test_resolver_simulation_job_shows_each_decision(tmp_path) -> None:
     config = write_config(tmp_path / "ops.yaml", {}, resolvers=[SNAKE_CASE_RESOLVER])
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     result = job_of(config, store_url, "simulate_resolver").execute_in_process(
-        run_config={
-            "ops": {
-                "simulate_entities": {"config": {"resolver": "canonical", "entities": ["InvoiceLine", "invoice_line"]}}
-            }
-        },
+        run_config={"resolver": "canonical", "entities": ["InvoiceLine", "invoice_line"]},
         resources=resources(config, store_url),
     )
     rows = result.output_for_node("simulate_entities")

@@ -28,7 +28,7 @@ def test_job_and_sensor_tick_on_postgres_instance(tmp_path, monkeypatch, pg_data
         result = job_of(config, store_url, "check_source_connection").execute_in_process(
             instance=instance,
             resources=resources(config, store_url),
-            run_config={"ops": {"check_connection": {"config": {"source": "wh"}}}},
+            run_config={"source": "wh"},
         )
         assert result.success
         run = instance.get_run_by_id(result.run_id)

@@ -111,12 +111,17 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int,
         wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
         yield port, log
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_session(process)
+
+
+def stop_session(process: subprocess.Popen) -> None:
+    """Stop `dagster dev` (started in its own session) as Ctrl-C would; kill it if it has not ended in 30 s."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def test_demo_scans_the_catalog_on_its_own_and_the_ui_shows_it(dagster_dev: tuple[int, Path]) -> None:

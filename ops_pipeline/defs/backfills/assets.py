@@ -7,7 +7,7 @@ transaction, reconciled (`reconciliation` check: counts and checksums must match
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +68,8 @@ def build_backfill_asset(name: str, settings: OpsSettings) -> dg.AssetsDefinitio
             for key in context.partition_keys
             for window in [partitions.time_window_for_partition_key(key)]
         ]
+        if not windows:
+            raise dg.Failure(description=empty_range(context.run.tags), allow_retries=False)
         try:
             lanes = min(len(windows), settings.concurrent_windows(name))
             with backfill_session(settings, name, lanes) as session:
@@ -85,6 +87,15 @@ def build_backfill_asset(name: str, settings: OpsSettings) -> dg.AssetsDefinitio
         )
 
     return backfill
+
+
+def empty_range(tags: Mapping[str, str]) -> str:
+    """Why a run has no window to load: a partition range whose first key comes after its last."""
+    first, last = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    return (
+        f"the partition range {first}...{last} holds no partition: its first key must not come after its last "
+        f"(write --partition-range {last}...{first})"
+    )
 
 
 def _load_all(

@@ -48,7 +48,15 @@ def check_connection(
     return dg.Output(summary, metadata=summary)  # type: ignore[arg-type]
 
 
-@dg.job(description="Test the connection of one configured source (config: ops: check_connection: config: source).")
+@dg.config_mapping
+def _connection_check_form(form: ConnectionCheckConfig) -> dg.RunConfig:
+    return dg.RunConfig(ops={"check_connection": form})
+
+
+@dg.job(
+    config=_connection_check_form,
+    description="Test the connection of one configured source. Launchpad config: `source: demo`.",
+)
 def check_source_connection() -> None:
     check_connection()
 
@@ -85,7 +93,15 @@ def build_simulate_resolver(resolvers: list[ResolverSpec]) -> dg.JobDefinition:
             },
         )
 
-    @dg.job(description="Simulate an entity resolver on sample entities.")
+    @dg.config_mapping
+    def simulation_form(form: ResolverSimulationConfig) -> dg.RunConfig:
+        return dg.RunConfig(ops={"simulate_entities": form})
+
+    @dg.job(
+        config=simulation_form,
+        description="Simulate an entity resolver on sample entities. Launchpad config, e.g.: "
+        "`resolver: canonical_tables` and `entities: [InvoiceLine, tbl_orders]`.",
+    )
     def simulate_resolver() -> None:
         simulate_entities()
 

@@ -161,14 +161,22 @@ def scan_metadata(outcome: CompletedScan) -> dict[str, Any]:
         "partitions": sum(len(t.partitions) for t in catalog.tables),
         "types": len(catalog.types or ()),
         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in catalog.notes) or "None."),
-        "dagster/row_count": sum(t.row_count or 0 for t in catalog.tables),
-        "row_counts": "exact" if snapshot.exact_row_counts else "estimated",
+        **_row_count(catalog, snapshot.exact_row_counts),
         "scan_duration_s": round(snapshot.duration_s or 0.0, 3),
         "schema_changes": len(outcome.changes),
         "breaking_changes": summary["breaking"],
         "summary": dg.MetadataValue.md(catalog_summary_markdown(catalog)),
         "changes": dg.MetadataValue.md(changes_markdown(outcome.changes)),
     }
+
+
+def _row_count(catalog: Catalog, exact: bool) -> dict[str, Any]:
+    """The total rows only when every relation's count is known: a sum over the known ones would understate it,
+    and an unknown count is not zero."""
+    known = [t.row_count for t in catalog.tables if t.row_count is not None]
+    if len(known) == len(catalog.tables):
+        return {"dagster/row_count": sum(known), "row_counts": "exact" if exact else "estimated"}
+    return {"row_counts": f"unknown for {len(catalog.tables) - len(known)} of {len(catalog.tables)} relations"}
 
 
 def drift_check_result(check_name: str, outcome: CompletedScan) -> dg.AssetCheckResult:

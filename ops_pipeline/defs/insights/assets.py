@@ -1,13 +1,15 @@
 """Insight signals, one daily partition per day: every configured detector run in batch over the day.
 
-Re-materializing a day replaces its signals. The charts of the top signals are PNG files linked from the
-materialization; counts per metric and severity and the top signals are tables in its metadata.
+Re-materializing a day replaces its signals. The charts of the top signals are PNG files, shown in the
+materialization's `charts` entry (embedded, so the UI draws them); counts per metric and severity and the top
+signals are tables in its metadata.
 """
 
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +18,7 @@ from ops_pipeline.core.signals import InsightSignal
 from ops_pipeline.defs.insights.charts import artifacts_root, render_series_chart
 from ops_pipeline.defs.insights.detection import DayDetection, detect_day
 from ops_pipeline.markdown import table
+from ops_pipeline.markdown.images import charts_markdown
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
@@ -88,7 +91,11 @@ def _charts(detections: Sequence[DayDetection], day: str, insights: InsightsSett
 def _metadata(
     detections: Sequence[DayDetection], signals: Sequence[InsightSignal], charts: dict[str, str]
 ) -> dict[str, Any]:
+    captions = {s.natural_key: f"{s.detector}: {s.series_key}" for s in signals}
     metadata: dict[str, Any] = {
+        "charts": dg.MetadataValue.md(
+            charts_markdown((captions[key], Path(path)) for key, path in charts.items()) or "No signals to chart."
+        ),
         "dagster/row_count": len(signals),
         "signals": len(signals),
         "critical": sum(s.severity == "critical" for s in signals),

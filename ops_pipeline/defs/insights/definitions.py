@@ -1,5 +1,6 @@
 """The insights domain: the insight_signals asset (batch detection per day), the anomaly probe sensor
-(streaming detection) and the jobs its reactions launch, and the schedule that keeps today current."""
+(streaming detection) and the jobs its reactions launch, the sensor that materializes today at start and the
+schedule that keeps today current."""
 
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from ops_pipeline.defs.insights.assets import build_insight_signals
 from ops_pipeline.defs.insights.jobs import reaction_jobs
 from ops_pipeline.defs.insights.schedules import build_insight_refresh_schedule, refresh_insight_signals
 from ops_pipeline.defs.insights.sensors import build_anomaly_probe_sensor
+from ops_pipeline.defs.insights.today import build_insight_signals_today_sensor
 from ops_pipeline.settings import MetricsSettings, OpsSettings
 
 
@@ -31,6 +33,9 @@ def definitions(settings: OpsSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=[build_insight_signals(settings.detectors, insights, metrics_kinds(settings.metrics))],
         jobs=[*(reaction.job for reaction in jobs.values()), refresh_insight_signals],
-        sensors=[build_anomaly_probe_sensor(settings.detectors, insights, jobs)],
+        sensors=[
+            build_anomaly_probe_sensor(settings.detectors, insights, jobs),
+            build_insight_signals_today_sensor(insights.refresh_schedule_running),
+        ],
         schedules=schedules,
     )

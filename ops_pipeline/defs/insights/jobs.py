@@ -15,6 +15,7 @@ from pydantic import Field
 
 from ops_pipeline.core.time_grid import floor_to_step, moment
 from ops_pipeline.defs.insights.charts import artifacts_root, render_series_chart
+from ops_pipeline.markdown.images import charts_markdown
 from ops_pipeline.metrics.series import MetricsError
 from ops_pipeline.resources.metrics import MetricsResource
 from ops_pipeline.resources.ops_store import OpsStoreResource
@@ -26,10 +27,9 @@ CONTEXT_POINTS = 240
 
 @dataclass(frozen=True)
 class ReactionJob:
-    """A job a reaction launches, and the op whose config takes the signal."""
+    """A job a reaction launches; its run config is a flat SignalConfig (detector, series_key, ts)."""
 
     job: dg.JobDefinition
-    signal_op: str
 
 
 class SignalConfig(dg.Config):
@@ -73,10 +73,23 @@ def build_diagnose_signal(detectors: Sequence[DetectorSettings], artifacts_dir: 
             int(at[0]) if at.size else None,
         )
         context.log.info(str(report["summary"]))
-        metadata: dict[str, Any] = {**report, "chart": dg.MetadataValue.path(str(chart))}
+        caption = f"{config.detector}: {config.series_key}"
+        metadata: dict[str, Any] = {
+            **report,
+            "chart_image": dg.MetadataValue.md(charts_markdown([(caption, chart)])),
+            "chart": dg.MetadataValue.path(str(chart)),
+        }
         return dg.Output(report, metadata=metadata)
 
-    @dg.job(description="Diagnose one insight signal (config: ops: diagnose: config: detector, series_key, ts).")
+    @dg.config_mapping
+    def signal_form(form: SignalConfig) -> dg.RunConfig:
+        return dg.RunConfig(ops={"diagnose": form})
+
+    @dg.job(
+        config=signal_form,
+        description="Diagnose one insight signal. Launchpad config, e.g.: `detector: latency_ewma`, "
+        "`series_key: 'http_request_latency_p95{service=\"payments\"}'`, `ts: <epoch seconds>`.",
+    )
     def diagnose_signal() -> None:
         diagnose()
 
@@ -113,4 +126,4 @@ def _report(engine: sa.Engine, config: SignalConfig, timestamps: np.ndarray, val
 
 def reaction_jobs(detectors: Sequence[DetectorSettings], insights: InsightsSettings) -> dict[str, ReactionJob]:
     """Every job a detector's reaction may launch (settings.insights.REACTION_JOBS names them)."""
-    return {"diagnose_signal": ReactionJob(build_diagnose_signal(detectors, insights.artifacts_dir), "diagnose")}
+    return {"diagnose_signal": ReactionJob(build_diagnose_signal(detectors, insights.artifacts_dir))}

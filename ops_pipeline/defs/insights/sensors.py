@@ -16,25 +16,17 @@ from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.settings import DetectorSettings, InsightsSettings
 
 
-def reaction_requests(
-    detector: DetectorSettings, signals: list[InsightSignal], jobs: Mapping[str, ReactionJob]
-) -> list[dg.RunRequest]:
+def reaction_requests(detector: DetectorSettings, signals: list[InsightSignal]) -> list[dg.RunRequest]:
     """One run per (signal, reaction); the run key is the signal's natural key, so it never launches twice. The
-    signal goes to the op of each reaction job that takes it."""
+    signal is the reaction job's (flat) run config."""
     return [
         dg.RunRequest(
             job_name=reaction.job,
             run_key=f"{reaction.job}:{signal.natural_key}",
             run_config={
-                "ops": {
-                    jobs[reaction.job].signal_op: {
-                        "config": {
-                            "detector": signal.detector,
-                            "series_key": signal.series_key,
-                            "ts": int(signal.ts.timestamp()),
-                        }
-                    }
-                }
+                "detector": signal.detector,
+                "series_key": signal.series_key,
+                "ts": int(signal.ts.timestamp()),
             },
             tags={"ops_pipeline/detector": signal.detector, "ops_pipeline/severity": signal.severity},
         )
@@ -78,7 +70,7 @@ def build_anomaly_probe_sensor(
                 continue
             cursor[detector.name] = step.end
             steps.append(step)
-            requests.extend(reaction_requests(detector, step.new_signals, jobs))
+            requests.extend(reaction_requests(detector, step.new_signals))
         new_signals = sum(len(s.new_signals) for s in steps)
         points = sum(s.points for s in steps)
         if not new_signals:
