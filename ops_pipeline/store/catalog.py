@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 
 from ops_pipeline.core.catalog import Catalog, Table, definition_hash, definition_json
 from ops_pipeline.core.drift import CatalogVersion, SchemaChange, diff_catalogs, next_version
@@ -272,12 +274,13 @@ def _definitions(conn: sa.Connection, hashes: set[str]) -> dict[str, dict[str, A
 
 
 def _insert_definitions(conn: sa.Connection, encoded: dict[str, str], hashes: dict[str, str]) -> None:
+    """Store the definitions not stored yet. Scans of sources sharing tables run at once: a definition another
+    scan stores meanwhile is left as it is (same hash, same text), never a unique-key failure."""
     wanted = {hashes[name]: text for name, text in encoded.items()}
+    insert = sa.dialects.postgresql.insert if conn.dialect.name == "postgresql" else sa.dialects.sqlite.insert
     for chunk in _chunks(sorted(wanted)):
-        known = conn.execute(sa.select(catalog_definitions.c.hash).where(catalog_definitions.c.hash.in_(chunk)))
-        missing = set(chunk) - set(known.scalars())
-        if missing:
-            conn.execute(catalog_definitions.insert(), [{"hash": h, "definition": wanted[h]} for h in sorted(missing)])
+        statement = insert(catalog_definitions).on_conflict_do_nothing(index_elements=["hash"])
+        conn.execute(statement, [{"hash": h, "definition": wanted[h]} for h in chunk])
 
 
 def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table], hashes: dict[str, str]) -> None:
