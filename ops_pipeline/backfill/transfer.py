@@ -1,6 +1,7 @@
-"""Moving one time window from source to destination, idempotently: in one destination transaction the
-window's rows are deleted and the source's rows are written, so a rerun (or a rerun after a killed run) leaves
-exactly the source's rows. Memory stays bounded: rows travel in chunks, or by a database's direct path.
+"""Moving one time window from source to destination, idempotently: in one destination transaction, which holds
+the window's lock so that two runs of one partition take turns, the window's rows are deleted, the source's
+rows are written and the written rows checksummed, so a rerun (or a rerun after a killed run, or a run beside
+another) leaves exactly the source's rows. Memory stays bounded: rows travel in chunks, or by a database's direct path.
 
 When the destination database has a direct path from the source's (PostgreSQL to PostgreSQL: a COPY pipe with
 one row-hash query on each side), the window takes it. Otherwise rows stream in chunks from the source and
@@ -38,11 +39,14 @@ def load_window(
     """The window's rows into the destination, by `direct` when given, else in chunks through Python."""
     started = time.perf_counter()
     try:
+        dst.database.lock_window(dst, transfer, start, end)
         dst.database.delete_window(dst, transfer, start, end)
         if direct is not None:
             loaded = direct.load(src, dst, transfer, start, end)
         else:
             loaded = _load_in_chunks(src, dst, transfer, start, end)
+        # Committed after the destination's checksum: what is reported is what this run wrote, under its lock.
+        dst.connection.commit()
     except BaseException:
         dst.connection.rollback()
         raise
@@ -61,7 +65,6 @@ def _load_in_chunks(src: Session, dst: Session, transfer: Transfer, start: datet
     for chunk in src.database.stream_window(src, transfer.relation, transfer, start, end):
         read = read.add(checksum_rows(chunk))
         dst.database.write_rows(dst, transfer, chunk)
-    dst.connection.commit()
     written = Checksum()
     for chunk in dst.database.stream_window(dst, dst.qualified(transfer.destination), transfer, start, end):
         written = written.add(checksum_rows(chunk))

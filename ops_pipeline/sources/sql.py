@@ -38,6 +38,7 @@ class Transfer:
     destination: str  # destination table, schema-qualified or not, unquoted
     destination_types: tuple[str, ...]  # the destination's column types, in `columns` order
     chunk_rows: int
+    window_timeout_s: float = 3600.0  # longest one window's load (its lock wait included) may take
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class DirectPath(ABC):
 
     @abstractmethod
     def load(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> WindowLoad:
-        """Write the window's rows in the destination's open transaction (its old rows already deleted), commit,
-        and checksum both sides."""
+        """Write the window's rows in the destination's open transaction (its old rows already deleted) and
+        checksum both sides, the destination's inside that transaction; the caller commits."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,11 @@ class SqlDatabase(Database[ConfigT]):
             )
         finally:
             cursor.close()
+
+    def lock_window(self, session: Session, transfer: Transfer, start: datetime, end: datetime) -> None:
+        """Make the session's open transaction the only one replacing this window of the destination table until
+        it ends, waiting at most `transfer.window_timeout_s` for another run's. The default relies on the
+        database's own row and gap locks taken by the window's DELETE (InnoDB's next-key locks)."""
 
     def delete_window(self, session: Session, transfer: Transfer, start: datetime, end: datetime) -> None:
         sql = f"DELETE FROM {self.qualified(transfer.destination)} WHERE {self.window_predicate(transfer.time_column)}"

@@ -72,12 +72,10 @@ class CopyPipe(DirectPath):
 
     def load(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> WindowLoad:
         rows_read = self._pipe(src, dst, transfer, start, end)
-        dst.connection.commit()
         with ThreadPoolExecutor(2) as both_sides:  # two servers (or two backends): checksum side by side
             source_sum = both_sides.submit(self._checksum, src, transfer, transfer.relation, start, end)
             destination = self._checksum(dst, transfer, dst.qualified(transfer.destination), start, end)
             source = source_sum.result()
-        dst.connection.commit()
         return WindowLoad(rows_read, source, destination)
 
     def _pipe(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> int:
