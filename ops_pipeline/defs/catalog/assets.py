@@ -24,6 +24,13 @@ SCHEMA_CATALOG = "schema_catalog"
 DRIFT_CHECK = "schema_drift"
 
 
+def _description(warnings: list[str]) -> str:
+    text = "Tables, views, columns, keys, indexes and row counts of one source, versioned by schema drift."
+    if not warnings:
+        return text
+    return text + "\n\n**Warning: scanned tables not drawn as assets**\n\n" + "\n".join(f"- {w}" for w in warnings)
+
+
 class CatalogScanConfig(dg.Config):
     exact_row_counts: bool = Field(
         default=False, description="count rows exactly (one COUNT(*) per table) instead of catalog estimates"
@@ -31,13 +38,15 @@ class CatalogScanConfig(dg.Config):
 
 
 def build_schema_catalog(
-    resolvers: dict[str, ResolverSpec | None], state_dir: Path | None, kinds: set[str]
+    resolvers: dict[str, ResolverSpec | None], state_dir: Path | None, kinds: set[str], warnings: list[str]
 ) -> dg.AssetsDefinition:
     """The catalog asset: `resolvers` names each source's entities, `state_dir` keeps the tables drawn as
-    assets when the code location loads, `kinds` are the scanned technologies."""
+    assets when the code location loads, `kinds` are the scanned technologies, `warnings` the scanned tables
+    that could not be drawn (shown in the asset's description)."""
 
     @dg.asset(
         name=SCHEMA_CATALOG,
+        description=_description(warnings),
         partitions_def=source_partitions,
         group_name="catalog",
         kinds=kinds or None,

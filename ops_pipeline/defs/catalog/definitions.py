@@ -26,10 +26,11 @@ def definitions(settings: OpsSettings, config_file: Path) -> dg.Definitions:
     schedules = (
         [build_rescan_schedule(catalog.rescan_cron, catalog.rescan_schedule_running)] if catalog.rescan_cron else []
     )
+    tables = catalog_table_specs(folder, sorted(settings.sources))
     return dg.Definitions(
         assets=[
-            build_schema_catalog(resolvers, folder, set(scanned_types[:MAX_KINDS])),
-            *catalog_table_specs(folder, sorted(settings.sources)),
+            build_schema_catalog(resolvers, folder, set(scanned_types[:MAX_KINDS]), tables.warnings),
+            *tables.specs,
         ],
         jobs=[catalog_scan_job, check_source_connection, build_simulate_resolver(settings.resolvers)],
         sensors=[build_source_sync_sensor(config_file, catalog.sync_interval_s)],
