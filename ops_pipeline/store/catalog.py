@@ -21,6 +21,8 @@ from ops_pipeline.core.catalog import Catalog, Table, definition_hash, definitio
 from ops_pipeline.core.drift import CatalogVersion, SchemaChange, diff_catalogs, next_version
 from ops_pipeline.store.tables import catalog_definitions, catalog_snapshots, catalog_tables, schema_changes
 
+OPEN = ("pending", "scanning")
+
 
 class SnapshotStateError(RuntimeError):
     """A snapshot was moved along a transition its state does not allow."""
@@ -45,6 +47,7 @@ class Snapshot:
     breaking_change_count: int | None
     exact_row_counts: bool
     run_id: str | None
+    heartbeat_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def _now() -> datetime:
 
 def _snapshot(row: sa.Row) -> Snapshot:
     values = dict(row._mapping)
-    for column in ("requested_at", "started_at", "finished_at"):
+    for column in ("requested_at", "started_at", "finished_at", "heartbeat_at"):
         values[column] = _utc(values[column])
     return Snapshot(**values)
 
@@ -83,6 +86,7 @@ def create_snapshot(
                 source_type=source_type,
                 status="pending",
                 requested_at=_now(),
+                heartbeat_at=_now(),
                 exact_row_counts=exact_row_counts,
                 run_id=run_id,
             )
@@ -93,6 +97,37 @@ def create_snapshot(
 
 def mark_scanning(engine: sa.Engine, snapshot_id: int) -> None:
     _transition(engine, snapshot_id, "pending", status="scanning", started_at=_now())
+
+
+def heartbeat(engine: sa.Engine, snapshot_id: int) -> None:
+    """The scan of `snapshot_id` is still alive."""
+    with engine.begin() as conn:
+        conn.execute(
+            catalog_snapshots.update()
+            .where(catalog_snapshots.c.id == snapshot_id, catalog_snapshots.c.status.in_(OPEN))
+            .values(heartbeat_at=_now())
+        )
+
+
+def open_snapshots(engine: sa.Engine, source: str | None = None) -> list[Snapshot]:
+    """Snapshots still pending or scanning, of one source or all."""
+    query = sa.select(catalog_snapshots).where(catalog_snapshots.c.status.in_(OPEN))
+    if source is not None:
+        query = query.where(catalog_snapshots.c.source == source)
+    with engine.connect() as conn:
+        return [_snapshot(r) for r in conn.execute(query.order_by(catalog_snapshots.c.id))]
+
+
+def fail_abandoned(engine: sa.Engine, snapshot_id: int, reason: str) -> bool:
+    """Mark an open snapshot failed because its scan is gone; False when it finished meanwhile."""
+    finished = _now()
+    with engine.begin() as conn:
+        updated = conn.execute(
+            catalog_snapshots.update()
+            .where(catalog_snapshots.c.id == snapshot_id, catalog_snapshots.c.status.in_(OPEN))
+            .values(status="failed", finished_at=finished, error=reason)
+        ).rowcount
+    return bool(updated == 1)
 
 
 def mark_failed(engine: sa.Engine, snapshot_id: int, error: str) -> None:

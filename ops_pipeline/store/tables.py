@@ -28,6 +28,7 @@ catalog_snapshots = sa.Table(
     sa.Column("breaking_change_count", sa.Integer),
     sa.Column("exact_row_counts", sa.Boolean, nullable=False, default=False),
     sa.Column("run_id", sa.String(64)),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),  # renewed while the scan's process lives
     sa.CheckConstraint("status IN ('pending', 'scanning', 'completed', 'failed')", name="status"),
     sa.Index(None, "source", "status", "id"),
 )

@@ -37,11 +37,15 @@ def _run_together(config: Path, store_url: str) -> list[dict[str, object]]:
 
 def test_concurrent_runs_of_one_partition_leave_the_source_rows(tmp_path, trades_source, destination) -> None:
     # a destination without a key, as a user may have created it: only the window lock keeps the runs apart
-    run_sql(destination, "CREATE TABLE trades_copy (id integer, account bigint, amount numeric(12,2), "
-            "note text, traded_at timestamptz, settled boolean)")
+    run_sql(
+        destination,
+        "CREATE TABLE trades_copy (id integer, account bigint, amount numeric(12,2), "
+        "note text, traded_at timestamptz, settled boolean)",
+    )
     insert_trades(trades_source, 1_000_000, 150_000, "2024-03-04", note="big")
-    config = backfill_config(tmp_path, pg(trades_source), pg(destination), destination_table="trades_copy",
-                             chunk_rows=20_000)
+    config = backfill_config(
+        tmp_path, pg(trades_source), pg(destination), destination_table="trades_copy", chunk_rows=20_000
+    )
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     open_store(store_url)
 
@@ -68,4 +72,6 @@ def test_a_created_destination_has_the_source_primary_key(tmp_path, trades_sourc
         "WHERE i.indrelid = 'trades_copy'::regclass AND i.indisprimary",
     )
     assert key == [("id",)]
-    assert run_sql(destination, COUNT_AND_SUM + "trades_copy") == run_sql(trades_source, COUNT_AND_SUM + "trades " + WINDOW)
+    assert run_sql(destination, COUNT_AND_SUM + "trades_copy") == run_sql(
+        trades_source, COUNT_AND_SUM + "trades " + WINDOW
+    )

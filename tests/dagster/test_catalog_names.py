@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ops_pipeline.defs.catalog.state import write_table_state
 from ops_pipeline.definitions import build_definitions
+from ops_pipeline.defs.catalog.state import write_table_state
 from ops_pipeline.settings import load_settings
 from ops_pipeline.sources.registry import database_for
 from tests.dagster.helpers import write_config

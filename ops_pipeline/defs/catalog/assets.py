@@ -14,6 +14,7 @@ from pydantic import Field
 from ops_pipeline.core.resolver import ResolverSpec
 from ops_pipeline.defs.catalog.metadata import drift_check_result, scan_metadata, table_asset_key, table_metadata
 from ops_pipeline.defs.catalog.partitions import source_partitions
+from ops_pipeline.defs.catalog.run_states import run_ended_in
 from ops_pipeline.defs.catalog.scan import scan_source
 from ops_pipeline.defs.catalog.state import write_table_state
 from ops_pipeline.resources.ops_store import OpsStoreResource
@@ -75,6 +76,7 @@ def build_schema_catalog(
                 resolvers.get(source),
                 exact_row_counts=config.exact_row_counts,
                 run_id=context.run_id,
+                run_ended=run_ended_in(context.instance),
             )
         except SourceError as error:
             raise dg.Failure(description=str(error), metadata={"source": source, "error_kind": error.kind}) from None

@@ -18,7 +18,6 @@ from ops_pipeline.core.catalog import Catalog, ForeignKey, Table
 from ops_pipeline.defs.catalog.metadata import column_schema, key_part, table_asset_key
 from ops_pipeline.defs.catalog.state import read_table_states
 
-
 logger = logging.getLogger(__name__)
 
 
