@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from ops_pipeline.core.catalog import Table
 from ops_pipeline.core.models import ModelType, TypeRules, map_sql_type
-from ops_pipeline.core.plans.sql_text import positional_binds
+from ops_pipeline.core.plans.sql_text import percent_escaped, positional_binds
 from ops_pipeline.sources.base import ConfigT, Database
 
 WindowSize = Literal["hourly", "daily"]
@@ -112,6 +112,11 @@ class SqlDatabase(Database[ConfigT]):
         if missing:
             raise ValueError(f"no value for {', '.join(':' + name for name in missing)}")
         return text, [values[name] for name in order]
+
+    def with_parameters(self, sql: str) -> str:
+        """`sql` as this driver reads it when parameters go with it. Drivers that format parameters with `%`
+        would read a `%` in an identifier (a column `pct%`) as a format character: it is escaped here."""
+        return percent_escaped(sql) if "%" in self.placeholder and "%" in sql else sql
 
     def statement_deadline(self, session: Session, seconds: float) -> AbstractContextManager[None] | None:
         """A context in which the server stops the session's statements after `seconds`, raising
@@ -208,7 +213,7 @@ class SqlDatabase(Database[ConfigT]):
         cursor = self.streaming_cursor(session.connection, transfer.chunk_rows)
         try:
             select = session.select_window(relation, transfer.columns, transfer.time_column)
-            cursor.execute(select, session.bounds(start, end))
+            cursor.execute(self.with_parameters(select), session.bounds(start, end))
             while chunk := cursor.fetchmany(transfer.chunk_rows):
                 yield [tuple(row) for row in chunk]
         finally:
@@ -220,9 +225,8 @@ class SqlDatabase(Database[ConfigT]):
         marks = ", ".join(self.placeholder for _ in transfer.columns)
         cursor = session.connection.cursor()
         try:
-            cursor.executemany(
-                f"INSERT INTO {self.qualified(transfer.destination)} ({columns}) VALUES ({marks})", list(rows)
-            )
+            insert = f"INSERT INTO {self.qualified(transfer.destination)} ({columns}) VALUES ({marks})"
+            cursor.executemany(self.with_parameters(insert), list(rows))
         finally:
             cursor.close()
 
@@ -270,7 +274,7 @@ class Session:
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         cursor = self.connection.cursor()
         try:
-            execute(cursor, sql, params)
+            execute(cursor, self.database.with_parameters(sql) if params is not None else sql, params)
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
@@ -278,7 +282,7 @@ class Session:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         cursor = self.connection.cursor()
         try:
-            execute(cursor, sql, params)
+            execute(cursor, self.database.with_parameters(sql) if params is not None else sql, params)
         finally:
             cursor.close()
 

@@ -81,9 +81,8 @@ class CopyPipe(DirectPath):
     def _pipe(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> int:
         """Stream the window through an OS pipe: bounded memory whatever the window's size."""
         out_cursor = src.connection.cursor()
-        select = out_cursor.mogrify(
-            src.select_window(transfer.relation, transfer.columns, transfer.time_column), src.bounds(start, end)
-        ).decode()
+        window = src.select_window(transfer.relation, transfer.columns, transfer.time_column)
+        select = out_cursor.mogrify(src.database.with_parameters(window), src.bounds(start, end)).decode()
         columns = ", ".join(dst.quote(c) for c in transfer.columns)
         options = " (FORMAT binary)" if self.binary else ""
         read_fd, write_fd = os.pipe()
