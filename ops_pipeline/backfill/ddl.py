@@ -42,6 +42,7 @@ def prepare_destination(
             "error",
             f"destination table {destination} lacks the source's columns {', '.join(missing)}",
         )
+    dst.connection.commit()  # no transaction left open (and idle) while the windows are validated
     if spec.time_column not in source_columns:
         raise SourceError(spec.source, "error", f"time column {spec.time_column!r} is not among the source's columns")
     return tuple(source_columns), tuple(types[c] for c in source_columns)

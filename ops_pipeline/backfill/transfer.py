@@ -12,10 +12,12 @@ checksummed in Python; then the destination window is read back to checksum what
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ops_pipeline.backfill.deadline import window_deadline
 from ops_pipeline.core.checksum import Checksum, checksum_rows
 from ops_pipeline.sources.sql import DirectPath, Session, Transfer, WindowLoad
 
@@ -39,16 +41,18 @@ def load_window(
     """The window's rows into the destination, by `direct` when given, else in chunks through Python."""
     started = time.perf_counter()
     try:
-        dst.database.lock_window(dst, transfer, start, end)
-        dst.database.delete_window(dst, transfer, start, end)
-        if direct is not None:
-            loaded = direct.load(src, dst, transfer, start, end)
-        else:
-            loaded = _load_in_chunks(src, dst, transfer, start, end)
-        # Committed after the destination's checksum: what is reported is what this run wrote, under its lock.
-        dst.connection.commit()
+        with window_deadline(src, dst, transfer.window_timeout_s, start):
+            dst.database.lock_window(dst, transfer, start, end)
+            dst.database.delete_window(dst, transfer, start, end)
+            if direct is not None:
+                loaded = direct.load(src, dst, transfer, start, end)
+            else:
+                loaded = _load_in_chunks(src, dst, transfer, start, end)
+            # Committed after the destination's checksum: what is reported is what this run wrote, under its lock.
+            dst.connection.commit()
     except BaseException:
-        dst.connection.rollback()
+        with suppress(Exception):  # a cut connection cannot roll back; its server already has
+            dst.connection.rollback()
         raise
     rows_written = int(loaded.destination_checksum.split(":")[1])
     return LoadResult(

@@ -10,9 +10,11 @@ name. The defaults follow standard SQL and the DB-API (double-quoted identifiers
 
 from __future__ import annotations
 
+import os
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -112,6 +114,16 @@ class SqlDatabase(Database[ConfigT]):
         if missing:
             raise ValueError(f"no value for {', '.join(':' + name for name in missing)}")
         return text, [values[name] for name in order]
+
+    def cut(self, connection: Any) -> None:
+        """End every wait on `connection` at once, from another thread: its socket is shut down under the
+        driver, which then fails (a window past its deadline). A database without a socket overrides it."""
+        with suppress(OSError, AttributeError, ValueError):
+            sock = socket.socket(fileno=os.dup(connection.fileno()))
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            finally:
+                sock.close()
 
     def with_parameters(self, sql: str) -> str:
         """`sql` as this driver reads it when parameters go with it. Drivers that format parameters with `%`

@@ -14,7 +14,10 @@ from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
+import psycopg2
+
 from ops_pipeline.core.checksum import MODULUS
+from ops_pipeline.sources.postgresql.connection import session_error
 from ops_pipeline.sources.sql import DirectPath, Row, Session, Transfer, WindowLoad
 
 
@@ -94,6 +97,8 @@ class CopyPipe(DirectPath):
                 with os.fdopen(write_fd, "wb") as sink:
                     out_cursor.copy_expert(f"COPY ({select}) TO STDOUT{options}", sink)
                     copied.append(out_cursor.rowcount)
+            except psycopg2.Error as error:  # the source's, whichever context it surfaces in
+                failure.append(session_error(src.name, error))
             except BaseException as error:  # handed to the consuming thread, which decides
                 failure.append(error)
 
