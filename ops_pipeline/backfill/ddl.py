@@ -24,7 +24,14 @@ def prepare_destination(
                 f"destination table {destination} does not exist; a backfill whose source is a query "
                 "cannot derive it, so create the table first",
             )
-        _create(src, dst, destination, _source_table(settings, spec, src), spec.time_column)
+        table = _source_table(settings, spec, src)
+        try:
+            _create(src, dst, destination, table, spec.time_column)
+        except Exception:
+            dst.connection.rollback()
+            if dst.database.table_columns(dst.connection, destination) is None:
+                raise
+            # another run of this backfill created it meanwhile
         existing = dst.database.table_columns(dst.connection, destination) or []
     source_columns = _source_columns(src, relation)
     types = dict(existing)
@@ -35,6 +42,7 @@ def prepare_destination(
             "error",
             f"destination table {destination} lacks the source's columns {', '.join(missing)}",
         )
+    dst.connection.commit()  # no transaction left open (and idle) while the windows are validated
     if spec.time_column not in source_columns:
         raise SourceError(spec.source, "error", f"time column {spec.time_column!r} is not among the source's columns")
     return tuple(source_columns), tuple(types[c] for c in source_columns)
@@ -68,6 +76,10 @@ def _create(src: Session, dst: Session, destination: str, table: Table, time_col
     columns = ", ".join(
         f"{dst.quote(c.name)} {dst.database.column_type_from(src.database, c.data_type)}" for c in table.columns
     )
+    names = {c.name for c in table.columns}
+    if table.primary_key and set(table.primary_key) <= names:
+        # The source's key: a window loaded twice over fails loudly instead of doubling.
+        columns += f", PRIMARY KEY ({', '.join(dst.quote(c) for c in table.primary_key)})"
     index = dst.quote(f"ix_{destination.replace('.', '_')}_{time_column}")
     dst.execute(f"CREATE TABLE {dst.qualified(destination)} ({columns})")
     dst.execute(f"CREATE INDEX {index} ON {dst.qualified(destination)} ({dst.quote(time_column)})")

@@ -85,7 +85,9 @@ def backfill_session(settings: OpsSettings, pipeline: str, lanes: int = 1) -> It
         relation = source_relation(src, spec)
         destination = spec.destination_table or pipeline
         columns, types = prepare_destination(settings, spec, src, dst, relation, destination)
-        transfer = Transfer(relation, spec.table, columns, spec.time_column, destination, types, spec.chunk_rows)
+        transfer = Transfer(
+            relation, spec.table, columns, spec.time_column, destination, types, spec.chunk_rows, spec.window_timeout_s
+        )
         direct = dst.database.direct_path_from(src, dst, transfer)
         yield BackfillSession(pipeline, spec, transfer, direct, pairs)
 

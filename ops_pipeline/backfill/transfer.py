@@ -1,6 +1,7 @@
-"""Moving one time window from source to destination, idempotently: in one destination transaction the
-window's rows are deleted and the source's rows are written, so a rerun (or a rerun after a killed run) leaves
-exactly the source's rows. Memory stays bounded: rows travel in chunks, or by a database's direct path.
+"""Moving one time window from source to destination, idempotently: in one destination transaction, which holds
+the window's lock so that two runs of one partition take turns, the window's rows are deleted, the source's
+rows are written and the written rows checksummed, so a rerun (or a rerun after a killed run, or a run beside
+another) leaves exactly the source's rows. Memory stays bounded: rows travel in chunks, or by a database's direct path.
 
 When the destination database has a direct path from the source's (PostgreSQL to PostgreSQL: a COPY pipe with
 one row-hash query on each side), the window takes it. Otherwise rows stream in chunks from the source and
@@ -11,10 +12,12 @@ checksummed in Python; then the destination window is read back to checksum what
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ops_pipeline.backfill.deadline import window_deadline
 from ops_pipeline.core.checksum import Checksum, checksum_rows
 from ops_pipeline.sources.sql import DirectPath, Session, Transfer, WindowLoad
 
@@ -38,13 +41,18 @@ def load_window(
     """The window's rows into the destination, by `direct` when given, else in chunks through Python."""
     started = time.perf_counter()
     try:
-        dst.database.delete_window(dst, transfer, start, end)
-        if direct is not None:
-            loaded = direct.load(src, dst, transfer, start, end)
-        else:
-            loaded = _load_in_chunks(src, dst, transfer, start, end)
+        with window_deadline(src, dst, transfer.window_timeout_s, start):
+            dst.database.lock_window(dst, transfer, start, end)
+            dst.database.delete_window(dst, transfer, start, end)
+            if direct is not None:
+                loaded = direct.load(src, dst, transfer, start, end)
+            else:
+                loaded = _load_in_chunks(src, dst, transfer, start, end)
+            # Committed after the destination's checksum: what is reported is what this run wrote, under its lock.
+            dst.connection.commit()
     except BaseException:
-        dst.connection.rollback()
+        with suppress(Exception):  # a cut connection cannot roll back; its server already has
+            dst.connection.rollback()
         raise
     rows_written = int(loaded.destination_checksum.split(":")[1])
     return LoadResult(
@@ -61,7 +69,6 @@ def _load_in_chunks(src: Session, dst: Session, transfer: Transfer, start: datet
     for chunk in src.database.stream_window(src, transfer.relation, transfer, start, end):
         read = read.add(checksum_rows(chunk))
         dst.database.write_rows(dst, transfer, chunk)
-    dst.connection.commit()
     written = Checksum()
     for chunk in dst.database.stream_window(dst, dst.qualified(transfer.destination), transfer, start, end):
         written = written.add(checksum_rows(chunk))

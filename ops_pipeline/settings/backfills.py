@@ -48,6 +48,13 @@ class BackfillSettings(StrictModel):
         description="windows of a run loaded at once, each on its own connection pair; unset: 2 into PostgreSQL, "
         "1 into SQLite (one writer at a time)",
     )
+    window_timeout_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="longest one window may take, waiting for another run of the same window included; past it "
+        "the window is rolled back and the run fails",
+    )
     validation: SampleValidation = SampleValidation()
 
     @model_validator(mode="after")

@@ -32,11 +32,12 @@ ERROR_HINTS: dict[str, str] = {
 class SourceError(Exception):
     """A source could not be reached, authenticated, or scanned. The message never holds a secret."""
 
-    def __init__(self, source: str, kind: ErrorKind, detail: str) -> None:
+    def __init__(self, source: str, kind: ErrorKind, detail: str, *, hint: str | None = None) -> None:
+        """`hint` replaces the kind's usual advice, e.g. to name the setting that governs this error."""
         self.source = source
         self.kind = kind
         self.detail = detail
-        hint = ERROR_HINTS.get(kind)
+        hint = hint or ERROR_HINTS.get(kind)
         super().__init__(f"source {source!r}: {kind.replace('_', ' ')}: {detail}" + (f" ({hint})" if hint else ""))
 
 

@@ -159,7 +159,9 @@ def profile_table(
         try:
             for statement in database.profile_begin:
                 cursor.execute(statement)
-            relation = database.describe_relation(lambda sql, params: _fetch(cursor, sql, params), table)
+            relation = database.describe_relation(
+                lambda sql, params: _fetch(cursor, database.with_parameters(sql) if params else sql, params), table
+            )
             if relation is None:
                 raise SourceError(name, "error", f"table {table.qualified_name} does not exist")
             rows, exact = _row_count(cursor, database, table, relation, exact_count)

@@ -10,16 +10,18 @@ name. The defaults follow standard SQL and the DB-API (double-quoted identifiers
 
 from __future__ import annotations
 
+import os
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from ops_pipeline.core.catalog import Table
 from ops_pipeline.core.models import ModelType, TypeRules, map_sql_type
-from ops_pipeline.core.plans.sql_text import positional_binds
+from ops_pipeline.core.plans.sql_text import percent_escaped, positional_binds
 from ops_pipeline.sources.base import ConfigT, Database
 
 WindowSize = Literal["hourly", "daily"]
@@ -38,6 +40,7 @@ class Transfer:
     destination: str  # destination table, schema-qualified or not, unquoted
     destination_types: tuple[str, ...]  # the destination's column types, in `columns` order
     chunk_rows: int
+    window_timeout_s: float = 3600.0  # longest one window's load (its lock wait included) may take
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,8 @@ class DirectPath(ABC):
 
     @abstractmethod
     def load(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> WindowLoad:
-        """Write the window's rows in the destination's open transaction (its old rows already deleted), commit,
-        and checksum both sides."""
+        """Write the window's rows in the destination's open transaction (its old rows already deleted) and
+        checksum both sides, the destination's inside that transaction; the caller commits."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,21 @@ class SqlDatabase(Database[ConfigT]):
         if missing:
             raise ValueError(f"no value for {', '.join(':' + name for name in missing)}")
         return text, [values[name] for name in order]
+
+    def cut(self, connection: Any) -> None:
+        """End every wait on `connection` at once, from another thread: its socket is shut down under the
+        driver, which then fails (a window past its deadline). A database without a socket overrides it."""
+        with suppress(OSError, AttributeError, ValueError):
+            sock = socket.socket(fileno=os.dup(connection.fileno()))
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            finally:
+                sock.close()
+
+    def with_parameters(self, sql: str) -> str:
+        """`sql` as this driver reads it when parameters go with it. Drivers that format parameters with `%`
+        would read a `%` in an identifier (a column `pct%`) as a format character: it is escaped here."""
+        return percent_escaped(sql) if "%" in self.placeholder and "%" in sql else sql
 
     def statement_deadline(self, session: Session, seconds: float) -> AbstractContextManager[None] | None:
         """A context in which the server stops the session's statements after `seconds`, raising
@@ -207,7 +225,7 @@ class SqlDatabase(Database[ConfigT]):
         cursor = self.streaming_cursor(session.connection, transfer.chunk_rows)
         try:
             select = session.select_window(relation, transfer.columns, transfer.time_column)
-            cursor.execute(select, session.bounds(start, end))
+            cursor.execute(self.with_parameters(select), session.bounds(start, end))
             while chunk := cursor.fetchmany(transfer.chunk_rows):
                 yield [tuple(row) for row in chunk]
         finally:
@@ -219,11 +237,15 @@ class SqlDatabase(Database[ConfigT]):
         marks = ", ".join(self.placeholder for _ in transfer.columns)
         cursor = session.connection.cursor()
         try:
-            cursor.executemany(
-                f"INSERT INTO {self.qualified(transfer.destination)} ({columns}) VALUES ({marks})", list(rows)
-            )
+            insert = f"INSERT INTO {self.qualified(transfer.destination)} ({columns}) VALUES ({marks})"
+            cursor.executemany(self.with_parameters(insert), list(rows))
         finally:
             cursor.close()
+
+    def lock_window(self, session: Session, transfer: Transfer, start: datetime, end: datetime) -> None:
+        """Make the session's open transaction the only one replacing this window of the destination table until
+        it ends, waiting at most `transfer.window_timeout_s` for another run's. The default relies on the
+        database's own row and gap locks taken by the window's DELETE (InnoDB's next-key locks)."""
 
     def delete_window(self, session: Session, transfer: Transfer, start: datetime, end: datetime) -> None:
         sql = f"DELETE FROM {self.qualified(transfer.destination)} WHERE {self.window_predicate(transfer.time_column)}"
@@ -264,7 +286,7 @@ class Session:
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         cursor = self.connection.cursor()
         try:
-            execute(cursor, sql, params)
+            execute(cursor, self.database.with_parameters(sql) if params is not None else sql, params)
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
@@ -272,7 +294,7 @@ class Session:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         cursor = self.connection.cursor()
         try:
-            execute(cursor, sql, params)
+            execute(cursor, self.database.with_parameters(sql) if params is not None else sql, params)
         finally:
             cursor.close()
 

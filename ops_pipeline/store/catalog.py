@@ -14,10 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 
 from ops_pipeline.core.catalog import Catalog, Table, UserType, definition_hash, definition_json
 from ops_pipeline.core.drift import CatalogVersion, SchemaChange, diff_catalogs, next_version
 from ops_pipeline.store.tables import catalog_definitions, catalog_snapshots, catalog_tables, schema_changes
+
+OPEN = ("pending", "scanning")
 
 
 class SnapshotStateError(RuntimeError):
@@ -43,6 +47,7 @@ class Snapshot:
     breaking_change_count: int | None
     exact_row_counts: bool
     run_id: str | None
+    heartbeat_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def _snapshot(row: sa.Row) -> Snapshot:
     values = dict(row._mapping)
     for column in SCAN_CONTENT:
         values.pop(column, None)
-    for column in ("requested_at", "started_at", "finished_at"):
+    for column in ("requested_at", "started_at", "finished_at", "heartbeat_at"):
         values[column] = _utc(values[column])
     return Snapshot(**values)
 
@@ -87,6 +92,7 @@ def create_snapshot(
                 source_type=source_type,
                 status="pending",
                 requested_at=_now(),
+                heartbeat_at=_now(),
                 exact_row_counts=exact_row_counts,
                 run_id=run_id,
             )
@@ -97,6 +103,37 @@ def create_snapshot(
 
 def mark_scanning(engine: sa.Engine, snapshot_id: int) -> None:
     _transition(engine, snapshot_id, "pending", status="scanning", started_at=_now())
+
+
+def heartbeat(engine: sa.Engine, snapshot_id: int) -> None:
+    """The scan of `snapshot_id` is still alive."""
+    with engine.begin() as conn:
+        conn.execute(
+            catalog_snapshots.update()
+            .where(catalog_snapshots.c.id == snapshot_id, catalog_snapshots.c.status.in_(OPEN))
+            .values(heartbeat_at=_now())
+        )
+
+
+def open_snapshots(engine: sa.Engine, source: str | None = None) -> list[Snapshot]:
+    """Snapshots still pending or scanning, of one source or all."""
+    query = sa.select(catalog_snapshots).where(catalog_snapshots.c.status.in_(OPEN))
+    if source is not None:
+        query = query.where(catalog_snapshots.c.source == source)
+    with engine.connect() as conn:
+        return [_snapshot(r) for r in conn.execute(query.order_by(catalog_snapshots.c.id))]
+
+
+def fail_abandoned(engine: sa.Engine, snapshot_id: int, reason: str) -> bool:
+    """Mark an open snapshot failed because its scan is gone; False when it finished meanwhile."""
+    finished = _now()
+    with engine.begin() as conn:
+        updated = conn.execute(
+            catalog_snapshots.update()
+            .where(catalog_snapshots.c.id == snapshot_id, catalog_snapshots.c.status.in_(OPEN))
+            .values(status="failed", finished_at=finished, error=reason)
+        ).rowcount
+    return bool(updated == 1)
 
 
 def mark_failed(engine: sa.Engine, snapshot_id: int, error: str) -> None:
@@ -323,12 +360,13 @@ def _definitions(conn: sa.Connection, hashes: set[str]) -> dict[str, dict[str, A
 
 
 def _insert_definitions(conn: sa.Connection, encoded: dict[str, str], hashes: dict[str, str]) -> None:
+    """Store the definitions not stored yet. Scans of sources sharing tables run at once: a definition another
+    scan stores meanwhile is left as it is (same hash, same text), never a unique-key failure."""
     wanted = {hashes[name]: text for name, text in encoded.items()}
+    insert = sa.dialects.postgresql.insert if conn.dialect.name == "postgresql" else sa.dialects.sqlite.insert
     for chunk in _chunks(sorted(wanted)):
-        known = conn.execute(sa.select(catalog_definitions.c.hash).where(catalog_definitions.c.hash.in_(chunk)))
-        missing = set(chunk) - set(known.scalars())
-        if missing:
-            conn.execute(catalog_definitions.insert(), [{"hash": h, "definition": wanted[h]} for h in sorted(missing)])
+        statement = insert(catalog_definitions).on_conflict_do_nothing(index_elements=["hash"])
+        conn.execute(statement, [{"hash": h, "definition": wanted[h]} for h in chunk])
 
 
 def _insert_tables(conn: sa.Connection, snapshot_id: int, tables: Sequence[Table], hashes: dict[str, str]) -> None:

@@ -30,6 +30,7 @@ catalog_snapshots = sa.Table(
     sa.Column("run_id", sa.String(64)),
     sa.Column("user_types", sa.Text),  # JSON list of enum and domain definitions; NULL: not recorded
     sa.Column("notes", sa.Text),  # JSON list of what the scan left out and why
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),  # renewed while the scan's process lives
     sa.CheckConstraint("status IN ('pending', 'scanning', 'completed', 'failed')", name="status"),
     sa.Index(None, "source", "status", "id"),
 )

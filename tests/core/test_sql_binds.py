@@ -22,3 +22,12 @@ from ops_pipeline.core.plans.sql_text import positional_binds
 )
 def test_placeholders_become_positional(statement: str, placeholder: str, double: bool, expected: tuple) -> None:
     assert positional_binds(statement, placeholder, double_percent=double) == expected
+
+
+def test_percent_escaped_keeps_placeholders_and_escapes_identifiers() -> None:
+    from ops_pipeline.core.plans.sql_text import percent_escaped
+
+    sql = 'SELECT "pct%", "100%s", `a%(x)s`, x % 2 FROM t WHERE "at%" >= %s AND b LIKE \'a%\''
+    assert percent_escaped(sql) == (
+        'SELECT "pct%%", "100%%s", `a%%(x)s`, x %% 2 FROM t WHERE "at%%" >= %s AND b LIKE \'a%%\''
+    )

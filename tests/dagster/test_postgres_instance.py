@@ -24,6 +24,7 @@ def test_job_and_sensor_tick_on_postgres_instance(tmp_path, monkeypatch, pg_data
     with dg.DagsterInstance.get() as instance:
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         assert instance.run_monitoring_enabled
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1  # backfill pools are limited
 
         result = job_of(config, store_url, "check_source_connection").execute_in_process(
             instance=instance,

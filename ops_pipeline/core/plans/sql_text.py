@@ -147,3 +147,12 @@ def positional_binds(statement: str, placeholder: str, *, double_percent: bool) 
             last = match.end()
         parts.append(literal(text[last:]))
     return "".join(parts), tuple(order)
+
+
+def percent_escaped(statement: str) -> str:
+    """`statement` for a driver that formats its parameters with `%` (psycopg2, PyMySQL): every `%` that is not
+    a `%s` placeholder in the code is written `%%`, so a `%` in a quoted identifier or literal stays itself."""
+    parts: list[str] = []
+    for kind, text in segments(statement):
+        parts.append(re.sub(r"%(?!s)", "%%", text) if kind == "code" else text.replace("%", "%%"))
+    return "".join(parts)

@@ -14,6 +14,7 @@ from pydantic import Field
 from ops_pipeline.core.resolver import ResolverSpec
 from ops_pipeline.defs.catalog.metadata import drift_check_result, scan_metadata, table_asset_key, table_metadata
 from ops_pipeline.defs.catalog.partitions import source_partitions
+from ops_pipeline.defs.catalog.run_states import run_ended_in
 from ops_pipeline.defs.catalog.scan import scan_source
 from ops_pipeline.defs.catalog.state import write_table_state
 from ops_pipeline.resources.ops_store import OpsStoreResource
@@ -24,6 +25,13 @@ SCHEMA_CATALOG = "schema_catalog"
 DRIFT_CHECK = "schema_drift"
 
 
+def _description(warnings: list[str]) -> str:
+    text = "Tables, views, columns, keys, indexes and row counts of one source, versioned by schema drift."
+    if not warnings:
+        return text
+    return text + "\n\n**Warning: scanned tables not drawn as assets**\n\n" + "\n".join(f"- {w}" for w in warnings)
+
+
 class CatalogScanConfig(dg.Config):
     exact_row_counts: bool = Field(
         default=False, description="count rows exactly (one COUNT(*) per table) instead of catalog estimates"
@@ -31,13 +39,15 @@ class CatalogScanConfig(dg.Config):
 
 
 def build_schema_catalog(
-    resolvers: dict[str, ResolverSpec | None], state_dir: Path | None, kinds: set[str]
+    resolvers: dict[str, ResolverSpec | None], state_dir: Path | None, kinds: set[str], warnings: list[str]
 ) -> dg.AssetsDefinition:
     """The catalog asset: `resolvers` names each source's entities, `state_dir` keeps the tables drawn as
-    assets when the code location loads, `kinds` are the scanned technologies."""
+    assets when the code location loads, `kinds` are the scanned technologies, `warnings` the scanned tables
+    that could not be drawn (shown in the asset's description)."""
 
     @dg.asset(
         name=SCHEMA_CATALOG,
+        description=_description(warnings),
         partitions_def=source_partitions,
         group_name="catalog",
         kinds=kinds or None,
@@ -66,6 +76,7 @@ def build_schema_catalog(
                 resolvers.get(source),
                 exact_row_counts=config.exact_row_counts,
                 run_id=context.run_id,
+                run_ended=run_ended_in(context.instance),
             )
         except SourceError as error:
             raise dg.Failure(description=str(error), metadata={"source": source, "error_kind": error.kind}) from None

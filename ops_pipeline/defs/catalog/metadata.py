@@ -3,11 +3,11 @@ check's result."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import dagster as dg
 
+from ops_pipeline.core.asset_key_parts import key_part
 from ops_pipeline.core.catalog import Catalog, Table
 from ops_pipeline.core.drift import drift_summary
 from ops_pipeline.markdown import table
@@ -16,11 +16,6 @@ from ops_pipeline.store.catalog import CompletedScan
 
 TABLE_KEY_PREFIX = "catalog"
 SUMMARY_TABLE_LIMIT = 40
-
-
-def key_part(name: str) -> str:
-    """Asset key parts stay to letters, digits and '_' so the UI's selection syntax can name them."""
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", name.replace("*", "any"))).strip("_") or "_"
 
 
 def table_asset_key(source: str, table: Table) -> dg.AssetKey:

@@ -6,12 +6,14 @@ error, and the previous completed snapshot stays the latest good one.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import replace
 
 import sqlalchemy as sa
 
 from ops_pipeline.core.catalog import Catalog
 from ops_pipeline.core.resolver import EntityResolver, ResolverSpec
+from ops_pipeline.defs.catalog.liveness import RunEnded, fail_abandoned_scans, heartbeats
 from ops_pipeline.settings import SourceConfig
 from ops_pipeline.sources.registry import database_for
 from ops_pipeline.store import catalog as catalog_store
@@ -25,18 +27,24 @@ def scan_source(
     *,
     exact_row_counts: bool = False,
     run_id: str | None = None,
+    run_ended: RunEnded | None = None,
 ) -> catalog_store.CompletedScan:
-    """Scan source `name`, name its tables' entities with `resolver` (None: the table names), and record it."""
+    """Scan source `name`, name its tables' entities with `resolver` (None: the table names), and record it.
+    Earlier scans of the source that were killed (their run, per `run_ended`, or their heartbeat gone) are marked
+    failed first."""
+    fail_abandoned_scans(engine, source=name, run_ended=run_ended)
     snapshot_id = catalog_store.create_snapshot(
         engine, name, config.type, exact_row_counts=exact_row_counts, run_id=run_id
     )
     try:
-        catalog_store.mark_scanning(engine, snapshot_id)
-        catalog = database_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
-        catalog = name_entities(catalog, resolver)
-        return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
+        with heartbeats(engine, snapshot_id):
+            catalog_store.mark_scanning(engine, snapshot_id)
+            catalog = database_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
+            catalog = name_entities(catalog, resolver)
+            return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
     except BaseException as error:
-        catalog_store.mark_failed(engine, snapshot_id, str(error) or type(error).__name__)
+        with suppress(catalog_store.SnapshotStateError):  # already marked failed as abandoned
+            catalog_store.mark_failed(engine, snapshot_id, str(error) or type(error).__name__)
         raise
 
 

@@ -15,7 +15,10 @@ from pathlib import Path
 import dagster as dg
 
 from ops_pipeline.defs.catalog.jobs import catalog_scan_job
+from ops_pipeline.defs.catalog.liveness import fail_abandoned_scans
 from ops_pipeline.defs.catalog.partitions import SOURCES_PARTITION_NAME, source_partitions
+from ops_pipeline.defs.catalog.run_states import run_ended_in
+from ops_pipeline.resources.ops_store import OpsStoreResource
 from ops_pipeline.settings import OpsSettings, load_settings
 from ops_pipeline.sources.registry import supports_scan
 
@@ -86,3 +89,20 @@ def build_source_sync_sensor(config_file: Path, interval_s: int) -> dg.SensorDef
         )
 
     return source_partitions_sync
+
+
+def build_abandoned_scan_sensor(interval_s: int = 60) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="abandoned_scans",
+        minimum_interval_seconds=interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Marks failed the catalog scans left open by a run that is gone, has ended, or stopped "
+        "renewing its heartbeat (a killed scan); the last completed snapshot stays the latest.",
+    )
+    def abandoned_scans(context: dg.SensorEvaluationContext, ops_store: OpsStoreResource) -> dg.SkipReason:
+        failed = fail_abandoned_scans(ops_store.engine(), run_ended=run_ended_in(context.instance))
+        if failed:
+            return dg.SkipReason(f"marked {len(failed)} abandoned scans failed: snapshots {failed}")
+        return dg.SkipReason("no abandoned scans")
+
+    return abandoned_scans

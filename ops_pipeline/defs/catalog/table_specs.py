@@ -2,11 +2,14 @@
 
 Built when the code location loads, from the state files the scans leave (see `state.py`), never from the ops
 store; new tables from later scans appear after a reload (their materializations are recorded by the scan
-either way).
+either way). Scanned data never stops the code location from loading: a table whose spec cannot be built is
+left out and named in the warnings, which the schema catalog asset shows.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -15,15 +18,46 @@ from ops_pipeline.core.catalog import Catalog, ForeignKey, Table
 from ops_pipeline.defs.catalog.metadata import column_schema, key_part, table_asset_key
 from ops_pipeline.defs.catalog.state import read_table_states
 
+logger = logging.getLogger(__name__)
 
-def catalog_table_specs(state_dir: Path | None, sources: list[str]) -> list[dg.AssetSpec]:
-    specs: list[dg.AssetSpec] = []
+
+@dataclass
+class TableSpecs:
+    specs: list[dg.AssetSpec] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def catalog_table_specs(state_dir: Path | None, sources: list[str]) -> TableSpecs:
+    found = TableSpecs()
+    keys: set[dg.AssetKey] = set()
     for state in read_table_states(state_dir, sources):
         catalog = Catalog(state.source, state.source_type, tables=state.tables)
         deps = acyclic_dependencies(catalog)
         for table in catalog.tables:
-            specs.append(_spec(state.source, state.source_type, table, deps[table.qualified_name]))
-    return specs
+            try:
+                spec = _spec(state.source, state.source_type, table, deps[table.qualified_name])
+                if spec.key in keys:
+                    raise ValueError(f"asset key {spec.key.to_user_string()} is taken by another table")
+            except Exception as error:
+                found.warnings.append(f"{state.source}: table {table.qualified_name!r} not drawn: {error}")
+                continue
+            keys.add(spec.key)
+            found.specs.append(spec)
+    if found.specs and not _builds(found.specs):
+        found.warnings.append("the scanned tables do not form a valid asset graph; none are drawn until the next scan")
+        found.specs = []
+    for warning in found.warnings:
+        logger.warning(warning)
+    return found
+
+
+def _builds(specs: list[dg.AssetSpec]) -> bool:
+    try:
+        dg.Definitions(assets=specs).resolve_asset_graph()
+    except Exception as error:
+        logger.warning(f"catalog table assets dropped: {error}")
+        return False
+    return True
 
 
 def _spec(source: str, source_type: str, table: Table, deps: list[Table]) -> dg.AssetSpec:

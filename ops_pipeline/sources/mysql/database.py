@@ -66,7 +66,7 @@ class MySQLDatabase(SqlDatabase[MySQLSource]):
 
     def bucket_expression(self, quoted_column: str, window: WindowSize) -> str:
         pattern = "%Y-%m-%d %H:00:00" if window == "hourly" else "%Y-%m-%d 00:00:00"
-        return f"DATE_FORMAT({quoted_column}, '{pattern.replace('%', '%%')}')"  # PyMySQL formats with %
+        return f"DATE_FORMAT({quoted_column}, '{pattern}')"  # a % is escaped with the statement's parameters
 
     def streaming_cursor(self, connection: Any, chunk_rows: int) -> Any:
         return connection.cursor(pymysql.cursors.SSCursor)  # unbuffered: rows stay on the server

@@ -14,7 +14,10 @@ from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
+import psycopg2
+
 from ops_pipeline.core.checksum import MODULUS
+from ops_pipeline.sources.postgresql.connection import session_error
 from ops_pipeline.sources.sql import DirectPath, Row, Session, Transfer, WindowLoad
 
 
@@ -72,20 +75,17 @@ class CopyPipe(DirectPath):
 
     def load(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> WindowLoad:
         rows_read = self._pipe(src, dst, transfer, start, end)
-        dst.connection.commit()
         with ThreadPoolExecutor(2) as both_sides:  # two servers (or two backends): checksum side by side
             source_sum = both_sides.submit(self._checksum, src, transfer, transfer.relation, start, end)
             destination = self._checksum(dst, transfer, dst.qualified(transfer.destination), start, end)
             source = source_sum.result()
-        dst.connection.commit()
         return WindowLoad(rows_read, source, destination)
 
     def _pipe(self, src: Session, dst: Session, transfer: Transfer, start: datetime, end: datetime) -> int:
         """Stream the window through an OS pipe: bounded memory whatever the window's size."""
         out_cursor = src.connection.cursor()
-        select = out_cursor.mogrify(
-            src.select_window(transfer.relation, transfer.columns, transfer.time_column), src.bounds(start, end)
-        ).decode()
+        window = src.select_window(transfer.relation, transfer.columns, transfer.time_column)
+        select = out_cursor.mogrify(src.database.with_parameters(window), src.bounds(start, end)).decode()
         columns = ", ".join(dst.quote(c) for c in transfer.columns)
         options = " (FORMAT binary)" if self.binary else ""
         read_fd, write_fd = os.pipe()
@@ -97,6 +97,8 @@ class CopyPipe(DirectPath):
                 with os.fdopen(write_fd, "wb") as sink:
                     out_cursor.copy_expert(f"COPY ({select}) TO STDOUT{options}", sink)
                     copied.append(out_cursor.rowcount)
+            except psycopg2.Error as error:  # the source's, whichever context it surfaces in
+                failure.append(session_error(src.name, error))
             except BaseException as error:  # handed to the consuming thread, which decides
                 failure.append(error)
 

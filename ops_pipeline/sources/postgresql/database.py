@@ -15,7 +15,7 @@ from ops_pipeline.core.catalog import Catalog, Table
 from ops_pipeline.core.models import ModelType
 from ops_pipeline.settings import PostgresSource
 from ops_pipeline.sources.base import ConnectionReport, timed
-from ops_pipeline.sources.postgresql import bulk, connection, limits, profile, types
+from ops_pipeline.sources.postgresql import bulk, connection, limits, locks, profile, types
 from ops_pipeline.sources.postgresql.scan import scan_catalog
 from ops_pipeline.sources.sql import (
     DirectPath,
@@ -93,6 +93,9 @@ class PostgresDatabase(SqlDatabase[PostgresSource]):
 
     def write_rows(self, session: Session, transfer: Transfer, rows: Sequence[Row]) -> None:
         bulk.copy_rows(session, transfer, rows)
+
+    def lock_window(self, session: Session, transfer: Transfer, start: datetime, end: datetime) -> None:
+        locks.lock_window(session, transfer, start, end)
 
     def direct_path_from(self, source: Session, destination: Session, transfer: Transfer) -> DirectPath | None:
         if not isinstance(source.database, PostgresDatabase):

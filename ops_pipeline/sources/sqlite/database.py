@@ -66,6 +66,9 @@ class SQLiteDatabase(SqlDatabase[SQLiteSource]):
         pattern = "%Y-%m-%d %H:00:00" if window == "hourly" else "%Y-%m-%d 00:00:00"
         return f"strftime('{pattern}', {quoted_column})"
 
+    def lock_window(self, session: Session, transfer: Transfer, start: datetime, end: datetime) -> None:
+        limits.write_lock(session, transfer.window_timeout_s)
+
     def write_rows(self, session: Session, transfer: Transfer, rows: Sequence[Row]) -> None:
         super().write_rows(session, transfer, bulk.stored_rows(rows))
 

@@ -33,3 +33,22 @@ def statement_deadline(session: Session, seconds: float) -> Iterator[None]:
     finally:
         with suppress(sqlite3.Error):
             connection.execute(f"PRAGMA busy_timeout = {int(previous_busy)}")
+
+
+def write_lock(session: Session, wait_s: float) -> None:
+    """Open the session's transaction holding SQLite's write lock (`BEGIN IMMEDIATE`), waiting at most `wait_s`
+    for another writer: a backfill window is then replaced by one run at a time."""
+    connection: sqlite3.Connection = session.connection
+    previous_busy = connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection.execute(f"PRAGMA busy_timeout = {max(1, int(wait_s * 1000))}")
+    try:
+        if not connection.in_transaction:
+            connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        raise SourceError(
+            session.name, "timeout", f"another writer held the database for longer than window_timeout_s ({wait_s:g} s)"
+        ) from None
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(previous_busy)}")
