@@ -10,6 +10,8 @@ from pathlib import Path
 from ops_pipeline.settings import OpsSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MAX_STORED_INTEGER = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint
+TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def settings_of(args: argparse.Namespace) -> OpsSettings:
@@ -18,11 +20,28 @@ def settings_of(args: argparse.Namespace) -> OpsSettings:
 
 def json_object(text: str) -> dict[str, object]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise argparse.ArgumentTypeError("not valid here: JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def _no_constant(name: str) -> object:
+    raise argparse.ArgumentTypeError(f"not valid JSON: {name} is not a JSON number")
+
+
+def positive_int(text: str) -> int:
+    """A count or a number in a series: from 1 to the largest integer the stores hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_STORED_INTEGER:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_STORED_INTEGER}, not {text}")
     return value
 
 
@@ -31,6 +50,11 @@ def timestamp(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
+
+
+def tsv_field(text: object) -> str:
+    """A name as one field of a tab-separated row: backslash, tab and line breaks escaped as \\, \\t, \\n, \\r."""
+    return str(text).translate(TSV_ESCAPES)
 
 
 def one_line(text: str | None) -> str:
