@@ -1,13 +1,18 @@
-"""`ops-pipeline metrics inject` through the CLI entry point: the recorded file stays readable."""
+"""`ops-pipeline metrics inject` and `signals recent` through the CLI entry point: the recorded file stays
+readable, hostile numbers and names get a clear error or one row per signal."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ops_pipeline.cli import main
+from ops_pipeline.core.signals import InsightSignal
 from ops_pipeline.metrics.recorded import clear_cache, load_recorded
+from ops_pipeline.store.engine import open_store
+from ops_pipeline.store.signals import record_new
 
 
 @pytest.fixture
@@ -40,3 +45,33 @@ def test_an_injected_point_reads_back(config: Path, tmp_path: Path, capsys: pyte
     assert "appended to" in capsys.readouterr().out
     data = load_recorded(tmp_path / "recorded.csv")
     assert data.sample_count == 1
+
+
+def test_signals_recent_keeps_one_row_per_signal(
+    monkeypatch: pytest.MonkeyPatch, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPS_DATABASE_URL", store_url)
+    labels = {"queue": "mail\tbox\nA"}  # label values are any text
+    signal = InsightSignal(
+        "zscore",
+        "queue_depth",
+        labels,
+        'queue_depth{queue="mail\tbox\nA"}',
+        datetime(2026, 1, 1, tzinfo=UTC),
+        9.0,
+        6.5,
+        3.0,
+        "up",
+        "critical",
+        "",
+        "batch",
+    )
+    with open_store(store_url).begin() as conn:
+        record_new(conn, [signal])
+    assert main(["signals", "recent", "--limit", str(2**63 - 1)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.split("\t")[3] == 'queue_depth{queue="mail\\tbox\\nA"}'
+    with pytest.raises(SystemExit) as exited:
+        main(["signals", "recent", "--limit", str(10**20)])
+    assert exited.value.code == 2
+    assert "must be from 1 to" in capsys.readouterr().err

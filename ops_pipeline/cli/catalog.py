@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ops_pipeline.cli.common import one_line
+from ops_pipeline.cli.common import one_line, tsv_field
 from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.store import catalog as catalog_store
 from ops_pipeline.store.engine import open_store
@@ -37,8 +37,8 @@ def catalog_show(args: argparse.Namespace) -> int:
     for table in catalog.tables:
         rows = "?" if table.row_count is None else f"{table.row_count}{'' if table.row_count_exact else '~'}"
         print(
-            f"{table.qualified_name}\t{table.kind}\tentity={table.entity_name}\tcolumns={len(table.columns)}"
-            f"\trows={rows}\tpk=({', '.join(table.primary_key)})\tfks={len(table.foreign_keys)}"
+            f"{tsv_field(table.qualified_name)}\t{table.kind}\tentity={tsv_field(table.entity_name)}\tcolumns={len(table.columns)}"
+            f"\trows={rows}\tpk=({tsv_field(', '.join(table.primary_key))})\tfks={len(table.foreign_keys)}"
         )
     return 0
 
