@@ -88,7 +88,10 @@ def _upsert_statement(dialect: str) -> Any:
     """One INSERT ... ON CONFLICT DO UPDATE run with many parameter sets: compiled once, not per batch."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(workflow_runs)
-    reopens = workflow_runs.c.status.in_(sorted(FINISHED_STATUSES)) & statement.excluded.status.in_(UNFINISHED_STATUSES)
+    # Equalities, not IN: an IN list is an expanding parameter, which executemany cannot take.
+    finished = sa.or_(*(workflow_runs.c.status == status for status in sorted(FINISHED_STATUSES)))
+    reopened = sa.or_(*(statement.excluded.status == status for status in UNFINISHED_STATUSES))
+    reopens = finished & reopened
     return statement.on_conflict_do_update(
         index_elements=["workflow", "run_id"], set_={c: statement.excluded[c] for c in UPDATABLE}, where=~reopens
     )
