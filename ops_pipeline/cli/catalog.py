@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ops_pipeline.cli.common import one_line, settings_of
+from ops_pipeline.cli.common import one_line, settings_of, tsv_field
 from ops_pipeline.core.catalog import Catalog, Table
 from ops_pipeline.markdown.catalog import changes_markdown
 from ops_pipeline.store import catalog as catalog_store
@@ -48,8 +48,9 @@ def catalog_show(args: argparse.Namespace) -> int:
     print(f"# {args.source}: snapshot {snapshot.id}, version {snapshot.version}, finished {snapshot.finished_at}")
     for table in catalog.tables:
         print(
-            f"{table.qualified_name}\t{table.kind}\tentity={table.entity_name}\tcolumns={len(table.columns)}"
-            f"\trows={_rows(table)}\tpk=({', '.join(table.primary_key)})\tfks={len(table.foreign_keys)}"
+            f"{tsv_field(table.qualified_name)}\t{table.kind}\tentity={tsv_field(table.entity_name)}"
+            f"\tcolumns={len(table.columns)}\trows={_rows(table)}\tpk=({tsv_field(', '.join(table.primary_key))})"
+            f"\tfks={len(table.foreign_keys)}"
         )
         for column in table.columns:
             nullable = "null" if column.nullable else "not null"

@@ -11,6 +11,8 @@ from ops_pipeline.core.ingestion_plan import parse_moment
 from ops_pipeline.settings import OpsSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MAX_STORED_INTEGER = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint
+TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def settings_of(args: argparse.Namespace) -> OpsSettings:
@@ -19,11 +21,28 @@ def settings_of(args: argparse.Namespace) -> OpsSettings:
 
 def json_object(text: str) -> dict[str, object]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise argparse.ArgumentTypeError("not valid here: JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def _no_constant(name: str) -> object:
+    raise argparse.ArgumentTypeError(f"not valid JSON: {name} is not a JSON number")
+
+
+def positive_int(text: str) -> int:
+    """A count or a number in a series: from 1 to the largest integer the stores hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_STORED_INTEGER:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_STORED_INTEGER}, not {text}")
     return value
 
 
@@ -40,6 +59,11 @@ def moment_argument(text: str) -> datetime:
         return parse_moment(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"{error} (in {text!r}; write an ISO date such as 2024-01-31)") from None
+
+
+def tsv_field(text: object) -> str:
+    """A name as one field of a tab-separated row: backslash, tab and line breaks escaped as \\, \\t, \\n, \\r."""
+    return str(text).translate(TSV_ESCAPES)
 
 
 def one_line(text: str | None) -> str:

@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from ops_pipeline.cli.common import settings_of
+from ops_pipeline.cli.common import positive_int, settings_of
 from ops_pipeline.cli.dlq import webserver_of
 from ops_pipeline.core.execution.states import EXECUTION_STATUSES
 from ops_pipeline.execution.approval_flow import approve, reject
@@ -35,7 +35,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--tenant", default="default")
     listing.add_argument("--status", choices=EXECUTION_STATUSES)
     listing.add_argument("--plan")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=positive_int, default=50)
     listing.add_argument("--json", action="store_true", help="one JSON object per execution, one per line")
     listing.set_defaults(handler=executions_list)
     show = execution_commands.add_parser("show", help="one execution: steps, approvals and its event trail")

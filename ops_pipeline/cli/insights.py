@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from ops_pipeline.cli.common import settings_of, timestamp
+from ops_pipeline.cli.common import positive_int, settings_of, timestamp, tsv_field
 from ops_pipeline.metrics.recorded import append_points
 from ops_pipeline.settings import ConfigError
 from ops_pipeline.store.engine import open_store
@@ -25,7 +25,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     signals = commands.add_parser("signals", help="insight signals recorded in the ops store")
     signal_commands = signals.add_subparsers(dest="action", required=True)
     recent = signal_commands.add_parser("recent", help="the newest signals")
-    recent.add_argument("--limit", type=int, default=20)
+    recent.add_argument("--limit", type=positive_int, default=20)
     recent.set_defaults(handler=signals_recent)
 
 
@@ -50,5 +50,7 @@ def metrics_inject(args: argparse.Namespace) -> int:
 
 def signals_recent(args: argparse.Namespace) -> int:
     for s in recent_signals(open_store(), args.limit):
-        print(f"{s.ts:%Y-%m-%d %H:%M}\t{s.severity}\t{s.detector}\t{s.series_key}\t{s.score:+.1f}\t{s.origin}")
+        print(
+            f"{s.ts:%Y-%m-%d %H:%M}\t{s.severity}\t{s.detector}\t{tsv_field(s.series_key)}\t{s.score:+.1f}\t{s.origin}"
+        )
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ops_pipeline.cli.common import json_object, timestamp
+from ops_pipeline.cli.common import json_object, positive_int, timestamp, tsv_field
 from ops_pipeline.core.runs import RunRecord
 from ops_pipeline.store import run_log
 
@@ -25,8 +25,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     log.set_defaults(handler=runs_log)
     listing = run_commands.add_parser("list", help="one workflow's runs, newest first")
     listing.add_argument("workflow")
-    listing.add_argument("--limit", type=int, default=20)
-    listing.add_argument("--page", type=int, default=1)
+    listing.add_argument("--limit", type=positive_int, default=20)
+    listing.add_argument("--page", type=positive_int, default=1)
     listing.set_defaults(handler=runs_list)
     run_commands.add_parser("latest", help="the newest run of every workflow").set_defaults(handler=runs_latest)
 
@@ -50,7 +50,8 @@ def runs_log(args: argparse.Namespace) -> int:
 def _print_runs(records: list[RunRecord]) -> None:
     for r in records:
         duration = "-" if r.duration_ms is None else f"{r.duration_ms / 1000:.2f}s"
-        print(f"{r.workflow}\t{r.run_id}\t{r.status}\t{r.origin}\t{r.created_at:%Y-%m-%d %H:%M:%S}\t{duration}")
+        created = f"{r.created_at:%Y-%m-%d %H:%M:%S}"
+        print(f"{tsv_field(r.workflow)}\t{tsv_field(r.run_id)}\t{r.status}\t{r.origin}\t{created}\t{duration}")
 
 
 def runs_list(args: argparse.Namespace) -> int:

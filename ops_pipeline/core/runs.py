@@ -44,6 +44,7 @@ STATUS_ALIASES: dict[str, RunStatus] = {
 }
 
 MAX_JSON_BYTES = 1_000_000
+MAX_JSON_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class ExternalRun(BaseModel):
     status: RunStatus
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
-    duration_ms: float | None = Field(default=None, ge=0)
+    duration_ms: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     started_at: datetime | None = None
     ended_at: datetime | None = None
     created_at: datetime | None = None
@@ -104,9 +105,11 @@ class ExternalRun(BaseModel):
 
     @field_validator("workflow", "run_id")
     @classmethod
-    def _no_surrounding_space(cls, value: str) -> str:
+    def _plain_name(cls, value: str) -> str:
         if value != value.strip():
             raise ValueError("must not start or end with whitespace")
+        if any(not character.isprintable() for character in value):
+            raise ValueError("must not contain tabs, line breaks or other control characters")
         return value
 
     @field_validator("started_at", "ended_at", "created_at")
@@ -118,10 +121,12 @@ class ExternalRun(BaseModel):
     @classmethod
     def _json_sized(cls, value: Any) -> Any:
         if value is not None:
+            if json_depth(value) > MAX_JSON_DEPTH:
+                raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep")
             try:
-                size = len(json.dumps(value))
+                size = len(json.dumps(value, allow_nan=False))
             except (TypeError, ValueError) as error:
-                raise ValueError(f"must be JSON-serialisable ({error})") from None
+                raise ValueError(f"must be JSON-serialisable, without NaN or Infinity ({error})") from None
             if size > MAX_JSON_BYTES:
                 raise ValueError(f"is {size} bytes of JSON; the limit is {MAX_JSON_BYTES}")
         return value
@@ -152,6 +157,17 @@ class ExternalRun(BaseModel):
             step_summary=summarize_nodes(self.node_logs) if self.node_logs is not None else None,
             failure_message=self.failure_message,
         )
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and mappings nest in `value` (a scalar is 0), without recursion: input may be hostile."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list | tuple):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def parse_external_run(data: dict[str, Any]) -> ExternalRun:

@@ -34,7 +34,8 @@ def log_run(
 ) -> RunRecord:
     """Record (or update) one run of an external workflow. Idempotent on (workflow, run_id).
 
-    Raises ValueError naming each bad field, and writes nothing in that case.
+    Raises ValueError naming each bad field, or when a finished run would go back to queued or running, and
+    writes nothing in that case.
     """
     reported = parse_external_run(
         {
@@ -58,7 +59,12 @@ def log_run(
     )
     record = reported.to_record()
     with open_store(database_url).begin() as conn:
-        run_store.upsert_runs(conn, [record])
+        finished = run_store.upsert_run(conn, record)
+    if finished is not None:
+        raise ValueError(
+            f"run {run_id!r} of workflow {workflow!r} already finished as {finished}; "
+            f"it cannot go back to {record.status} (report a new run id for a new attempt)"
+        )
     return record
 
 

@@ -14,6 +14,7 @@ from ops_pipeline.core.runs import FINISHED_STATUSES, UNFINISHED_STATUSES, RunRe
 from ops_pipeline.store.tables import workflow_runs
 
 UPSERT_BATCH = 1000
+MAX_SQL_INTEGER = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint
 RUN_FIELDS = fields(RunRecord)
 UPDATABLE = (
     "origin",
@@ -46,7 +47,8 @@ class WorkflowStats:
 
 
 def upsert_runs(conn: sa.Connection, records: Iterable[RunRecord]) -> int:
-    """Insert new runs and update known ones; re-reporting a run never duplicates it. Returns rows written."""
+    """Insert new runs and update known ones; re-reporting a run never duplicates it, and a finished run is never
+    taken back to queued or running. Returns the rows handed to the store."""
     statement = _upsert_statement(conn.dialect.name)
     recorded_at = datetime.now(UTC)
     written = 0
@@ -62,6 +64,18 @@ def upsert_runs(conn: sa.Connection, records: Iterable[RunRecord]) -> int:
     return written
 
 
+def upsert_run(conn: sa.Connection, record: RunRecord) -> str | None:
+    """Insert or update one run; None when written, else the finished status the history keeps because the
+    record would take the run back to queued or running (a finished run stays finished)."""
+    row = {**{f.name: getattr(record, f.name) for f in RUN_FIELDS}, "recorded_at": datetime.now(UTC)}
+    if conn.execute(_upsert_statement(conn.dialect.name), row).rowcount == 1:
+        return None
+    recorded = sa.select(workflow_runs.c.status).where(
+        workflow_runs.c.workflow == record.workflow, workflow_runs.c.run_id == record.run_id
+    )
+    return str(conn.execute(recorded).scalar_one())
+
+
 def unfinished_dagster_runs(conn: sa.Connection) -> dict[str, str]:
     """run_id -> recorded status of the Dagster runs the history holds as queued or running."""
     query = sa.select(workflow_runs.c.run_id, workflow_runs.c.status).where(
@@ -74,8 +88,12 @@ def _upsert_statement(dialect: str) -> Any:
     """One INSERT ... ON CONFLICT DO UPDATE run with many parameter sets: compiled once, not per batch."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(workflow_runs)
+    # Equalities, not IN: an IN list is an expanding parameter, which executemany cannot take.
+    finished = sa.or_(*(workflow_runs.c.status == status for status in sorted(FINISHED_STATUSES)))
+    reopened = sa.or_(*(statement.excluded.status == status for status in UNFINISHED_STATUSES))
+    reopens = finished & reopened
     return statement.on_conflict_do_update(
-        index_elements=["workflow", "run_id"], set_={c: statement.excluded[c] for c in UPDATABLE}
+        index_elements=["workflow", "run_id"], set_={c: statement.excluded[c] for c in UPDATABLE}, where=~reopens
     )
 
 
@@ -83,12 +101,15 @@ def runs_of(engine: sa.Engine, workflow: str, *, limit: int = 20, page: int = 1)
     """One workflow's runs, newest first; page 1 is the newest `limit` runs."""
     if limit < 1 or page < 1:
         raise ValueError("limit and page must be at least 1")
+    offset = (page - 1) * limit
+    if offset > MAX_SQL_INTEGER:
+        return []  # past any history a store can hold
     query = (
         sa.select(workflow_runs)
         .where(workflow_runs.c.workflow == workflow)
         .order_by(workflow_runs.c.created_at.desc(), workflow_runs.c.id.desc())
-        .limit(limit)
-        .offset((page - 1) * limit)
+        .limit(min(limit, MAX_SQL_INTEGER))
+        .offset(offset)
     )
     with engine.connect() as conn:
         return [_record(r) for r in conn.execute(query)]

@@ -269,6 +269,19 @@ HEADER = "timestamp,metric,labels,value\n"
         (HEADER + '1704067200,g,"{""__name__"":""x""}",1\n', "line 2, column 'labels': `__name__` goes in the metric"),
         (HEADER + "1704067200,g,,1\n1704067200,g,,1,5\n", "line 3: CSV parse error: Expected 4 columns, got 5"),
         (HEADER + "inf,g,,1\n", "line 2, column 'timestamp': timestamp 'inf' is not a finite number"),
+        (
+            HEADER + "1704067200,g,,1\n9999-12-31T00:00:00Z,g,,1\n",
+            "line 3, column 'timestamp': timestamp '9999-12-31T00:00:00Z' is outside 1677-09-21",
+        ),
+        (
+            HEADER + "0001-01-01T00:00:00Z,g,,1\n",
+            "line 2, column 'timestamp': timestamp '0001-01-01T00:00:00Z' is outside",
+        ),
+        (HEADER + "1e300,g,,1\n", "line 2, column 'timestamp': timestamp '1e300' is outside"),
+        (
+            HEADER + '1704067200,g,"' + "[" * 50_000 + "]" * 50_000 + '",1\n',
+            "line 2, column 'labels': labels are nested too deeply",
+        ),
     ],
 )
 def test_a_bad_csv_names_file_line_and_column(tmp_path: Path, content: str, expected: str) -> None:
@@ -279,6 +292,40 @@ def test_a_bad_csv_names_file_line_and_column(tmp_path: Path, content: str, expe
     assert caught.value.kind == "bad_data"
     assert str(path) in str(caught.value)
     assert expected in str(caught.value)
+
+
+def test_a_five_megabyte_label_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    big_row = f'1704067260,g,"{{""a"":""{"x" * 5_000_000}""}}",2\n'
+    path.write_text(HEADER + "1704067200,g,,1\n" + big_row + "1704067320,g,,3\n")
+    with pytest.raises(MetricsError, match=r"big.csv': line 3: a record of 5,000,0\d\d bytes; a line may hold at most"):
+        load_recorded(path)
+    path.write_text(HEADER + "1704067200,g,,1\n")
+    assert load_recorded(path).sample_count == 1
+    with open(path, "a") as handle:  # the same line appended: read incrementally, still named by its line
+        handle.write("1704067230,g,,1\n" + big_row)
+    with pytest.raises(MetricsError, match="line 4: a record of 5,000,0"):
+        load_recorded(path)
+
+
+def test_a_trailing_partial_line_is_read_once_complete(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "1704067200,g,,1\n1704067260,g,{},")  # a writer is half-way through its line
+    assert load_recorded(path).sample_count == 1
+    with open(path, "a") as handle:
+        handle.write("2\n1704067320,g")
+    assert load_recorded(path).sample_count == 2
+    with open(path, "a") as handle:
+        handle.write(",,3\n")
+    (series,) = query(path, "g", 0, 120)
+    assert series.values.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_bad_line_before_a_partial_one_is_still_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "1704067200,g,,abc\n1704067260,g,{},")
+    with pytest.raises(MetricsError, match="line 2, column 'value': 'abc' is not a number"):
+        load_recorded(path)
 
 
 def test_a_bad_parquet_names_the_row(tmp_path: Path) -> None:
@@ -416,6 +463,12 @@ def test_append_points_validates_every_row_before_writing(tmp_path: Path) -> Non
         ({**good, "value": None}, "value must be a number, got NoneType"),
         ({"timestamp": T0, "metric": "g"}, "row 2: missing 'value'"),
         ({**good, "colour": "red"}, "row 2: unknown field colour"),
+        (
+            {**good, "timestamp": datetime(9999, 12, 31, tzinfo=UTC)},
+            "row 2: timestamp '9999-12-31T00:00:00+00:00' is outside",
+        ),
+        ({**good, "timestamp": 1e300}, "row 2: timestamp 1e+300 is outside"),
+        ({**good, "labels": {"a": "x" * 5_000_000}}, "row 2: the line would be 5,000,0"),
     ]
     for bad, message in cases:
         with pytest.raises(ValueError) as caught:

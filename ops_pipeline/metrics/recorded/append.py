@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from ops_pipeline.metrics.recorded.csv_tail import CHECK_BYTES
-from ops_pipeline.metrics.recorded.files import COLUMNS, CSV_SUFFIXES
+from ops_pipeline.metrics.recorded.files import (
+    COLUMNS,
+    CSV_SUFFIXES,
+    FIRST_TIME_S,
+    LAST_TIME_S,
+    MAX_RECORD_BYTES,
+    TIME_RANGE,
+)
 from ops_pipeline.metrics.recorded.lock import locked
 from ops_pipeline.metrics.selector import LABEL_NAME, METRIC_NAME
 from ops_pipeline.metrics.series import MetricsError
@@ -38,6 +45,7 @@ def _format_timestamp(raw: Any, where: str) -> str:
     if isinstance(raw, int | float):
         if not math.isfinite(raw):
             raise ValueError(f"{where}: timestamp {raw!r} is not finite")
+        _check_range(raw, repr(raw), where)
         return repr(raw)
     if isinstance(raw, str):
         try:
@@ -47,8 +55,23 @@ def _format_timestamp(raw: Any, where: str) -> str:
     if isinstance(raw, datetime):
         if raw.tzinfo is None or raw.utcoffset() is None:
             raise ValueError(f"{where}: timestamp {raw.isoformat()!r} has no timezone (add Z or +00:00)")
+        _check_range(raw.timestamp(), repr(raw.isoformat()), where)
         return raw.astimezone(UTC).isoformat().replace("+00:00", "Z")
     raise ValueError(f"{where}: timestamp must be a datetime, epoch seconds or ISO-8601 text, not {type(raw).__name__}")
+
+
+def _check_range(seconds: float, shown: str, where: str) -> None:
+    """Refuse a time the readers cannot represent: once written, it would make every read of the file fail."""
+    if not FIRST_TIME_S <= seconds <= LAST_TIME_S:
+        raise ValueError(f"{where}: timestamp {shown} is outside {TIME_RANGE}")
+
+
+def _check_length(row: dict[str, str], where: str) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row.values())
+    length = len(buffer.getvalue().encode("utf-8"))
+    if length > MAX_RECORD_BYTES:
+        raise ValueError(f"{where}: the line would be {length:,} bytes; a line may hold at most {MAX_RECORD_BYTES:,}")
 
 
 def _format_row(row: Mapping[str, Any], number: int) -> dict[str, str]:
@@ -79,12 +102,14 @@ def _format_row(row: Mapping[str, Any], number: int) -> dict[str, str]:
         number_value = float(value)
     except ValueError:
         raise ValueError(f"{where}: value {value!r} is not a number") from None
-    return {
+    formatted = {
         "timestamp": _format_timestamp(row["timestamp"], where),
         "metric": metric,
         "labels": json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False),
         "value": _format_value(number_value),
     }
+    _check_length(formatted, where)
+    return formatted
 
 
 def _first_line(descriptor: int) -> bytes | None:

@@ -11,7 +11,8 @@ or kept its size but has a new modification time, changed bytes in those regions
 writer that rewrites the file in place, grows it and leaves both regions untouched would go unnoticed: writers
 must append, or replace the file (rename a new one over it).
 
-A missing file is `unreachable`.
+A CSV file's last line without its newline is read when it can be; when it cannot, it is taken for a record
+another writer has not finished, and left for the next read. A missing file is `unreachable`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ops_pipeline.metrics.recorded.csv_tail import CsvResume, check_regions, com
 from ops_pipeline.metrics.recorded.files import Version, file_kind
 from ops_pipeline.metrics.recorded.lock import locked
 from ops_pipeline.metrics.recorded.reader import FileReader, columns
-from ops_pipeline.metrics.recorded.series import RecordedSeries, SeriesKey, group, merge, series_ids
+from ops_pipeline.metrics.recorded.series import Columns, RecordedSeries, SeriesKey, group, merge, series_ids
 from ops_pipeline.metrics.series import MetricsError
 
 CACHE_SIZE = 8
@@ -136,11 +137,23 @@ def _parse_file(path: Path, kind: str) -> _Entry:
             text = handle.read()
     except OSError as error:
         raise _unreachable(path, error) from None
-    reader = FileReader(path, kind)
-    table = reader.read_table(text)
-    data = group(columns(reader, table))
+    rows, parsed = _complete_columns(FileReader(path, kind), text)
     version = _version(stat)
-    return _Entry(version, data, resume_after_full_parse(text, table.num_rows, version))
+    return _Entry(version, group(parsed), resume_after_full_parse(text, rows, version))
+
+
+def _complete_columns(reader: FileReader, text: bytes) -> tuple[int, Columns]:
+    """The rows of the whole CSV `text` and their columns. A last line without its newline that cannot be read
+    is a record another writer has not finished: it is left out, and read by the next parse of the file."""
+    try:
+        table = reader.read_table(text)
+        return table.num_rows, columns(reader, table)
+    except MetricsError:
+        complete = complete_records(text)
+        if complete in (0, len(text)):
+            raise
+    table = reader.read_table(text[:complete])
+    return table.num_rows, columns(reader, table)
 
 
 def _pread(descriptor: int, offset: int, size: int) -> bytes:

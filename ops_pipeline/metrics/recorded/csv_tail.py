@@ -93,3 +93,15 @@ def complete_records(text: bytes) -> int:
         if text[position - 1 : position] == b"\n":
             complete = position
     return complete
+
+
+def longest_record(text: bytes) -> tuple[int, int]:
+    """The index (the header is 0) and the length in bytes of the longest record of CSV `text`."""
+    position, index, longest = 0, 0, (0, 0)
+    while position < len(text):
+        found = _RECORD.match(text, position)
+        end = found.end() if found is not None else len(text)
+        if end - position > longest[1]:
+            longest = (index, end - position)
+        position, index = end, index + 1
+    return longest

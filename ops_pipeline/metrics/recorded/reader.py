@@ -22,8 +22,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from ops_pipeline.metrics.recorded.csv_tail import header_names
-from ops_pipeline.metrics.recorded.files import COLUMNS
+from ops_pipeline.metrics.recorded.csv_tail import header_names, longest_record
+from ops_pipeline.metrics.recorded.files import COLUMNS, FIRST_TIME_S, LAST_TIME_S, MAX_RECORD_BYTES, TIME_RANGE
 from ops_pipeline.metrics.recorded.series import Columns
 from ops_pipeline.metrics.selector import LABEL_NAME
 from ops_pipeline.metrics.series import MetricsError
@@ -75,6 +75,8 @@ class FileReader:
             raise
         except (pa.ArrowException, OSError, ValueError, csv.Error) as error:
             message = str(error)
+            if text is not None and "straddl" in message:  # a record longer than pyarrow's block
+                raise self.oversized_record(text) from None
             found = re.search(r"Row #(\d+): ", message)
             if found:
                 where = "line" if self.kind == "csv" else "row"
@@ -82,12 +84,16 @@ class FileReader:
                 raise self.bad(f"{where} {number}: {message.replace(found.group(0), '')}") from None
             raise self.bad(f"cannot read it as {self.kind.upper()}: {message}") from None
 
+    def oversized_record(self, text: bytes) -> MetricsError:
+        index, length = longest_record(text)
+        return self.bad(f"a record of {length:,} bytes; a line may hold at most {MAX_RECORD_BYTES:,}", index - 1)
+
     def read_csv(self, source: pa.Buffer, *, use_threads: bool) -> pa.Table:
         """The four columns as text. Parse errors read `CSV parse error: Row #N: ...` when single-threaded,
         N counting the header as 1 like the line numbers in this module's messages."""
         return pa_csv.read_csv(
             pa.BufferReader(source),
-            read_options=pa_csv.ReadOptions(use_threads=use_threads),
+            read_options=pa_csv.ReadOptions(use_threads=use_threads, block_size=MAX_RECORD_BYTES),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=list(COLUMNS),
@@ -130,6 +136,17 @@ class FileReader:
         return np.asarray(cast.to_numpy(), dtype=np.float64)
 
     def timestamps(self, column: pa.ChunkedArray) -> np.ndarray:
+        """Epoch seconds of every row; a missing, unparsable, non-finite or out-of-range time names its row."""
+        seconds = self.epoch_seconds(column)
+        outside = (seconds < FIRST_TIME_S) | (seconds > LAST_TIME_S)
+        if outside.any():
+            row = self.first(outside)
+            textual = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            shown = repr(column[row].as_py()) if textual else f"{seconds[row]!r} (epoch seconds)"
+            raise self.bad(f"timestamp {shown} is outside {TIME_RANGE}", row, "timestamp")
+        return seconds
+
+    def epoch_seconds(self, column: pa.ChunkedArray) -> np.ndarray:
         name = "timestamp"
         kind = column.type
         if pa.types.is_timestamp(kind):
@@ -161,8 +178,9 @@ class FileReader:
                 raise self.bad(
                     f"cannot parse timestamp {text.iloc[row]!r} (expected epoch seconds or ISO-8601)", row, name
                 )
-            nanos = parsed.dt.as_unit("ns").astype("int64").to_numpy()
-            seconds[textual] = nanos / 1e9
+            # Microseconds reach years 1 to 9999, so a time outside the range is told apart from a typo.
+            micros = parsed.dt.as_unit("us").astype("int64").to_numpy()
+            seconds[textual] = micros / 1e6
         bad = ~np.isfinite(seconds)
         if bad.any():
             row = self.first(bad)
@@ -260,6 +278,8 @@ class FileReader:
             return json.loads(text)
         except ValueError as error:
             raise self.bad(f"labels are not valid JSON ({error}): {text[:120]!r}", row, "labels") from None
+        except RecursionError:
+            raise self.bad(f"labels are nested too deeply: {text[:120]!r}", row, "labels") from None
 
     def struct_keys(self, array: pa.StructArray) -> pa.Array:
         parts = []
