@@ -80,7 +80,8 @@ class MaskingEvents:
         dagster_event = event.dagster_event
         if dagster_event is None or dagster_event.event_type != dg.DagsterEventType.RUN_FAILURE:
             return event
-        first = dagster_event.job_failure_data.first_step_failure_event
+        failure = dagster_event.job_failure_data  # None when the run was failed from outside (an orphaned run)
+        first = failure.first_step_failure_event if failure else None
         if first is None or first.step_failure_data is None:
             return event
         records = self.get_records_for_run(  # type: ignore[attr-defined]

@@ -152,3 +152,12 @@ def test_step_processes_of_the_multiprocess_executor_mask_what_they_resolve(tmp_
     files = [path.read_bytes() for path in home.rglob("*") if path.is_file()]
     assert any(b"child prints ***" in data for data in files)
     assert not any(b"Only-The-Child-Resolves-This-9" in data for data in files)
+
+
+def test_a_run_failed_from_outside_is_recorded_failed(tmp_path, monkeypatch) -> None:
+    """The code server fails an orphaned run (its worker was killed) with no failure data of its own."""
+    home_from(tmp_path, monkeypatch, REPO_ROOT / "dagster.yaml")
+    with dg.DagsterInstance.get() as instance:
+        run = instance.create_run_for_job(chatty_job, status=dg.DagsterRunStatus.STARTED)
+        instance.report_run_failed(run)
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
