@@ -6,13 +6,14 @@ configured threshold. Each rule that did not fully pass gets a sentence saying w
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ops_pipeline.core.user_regex import check_user_regex, compile_user_regex
 
 
 class ValidationRule(BaseModel):
@@ -43,10 +44,7 @@ class ValidationRule(BaseModel):
         if missing:
             raise ValueError(f"{self.rule} needs {', '.join(missing)}")
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression {self.pattern!r}: {error}") from None
+            check_user_regex(self.pattern)
         return self
 
 
@@ -113,7 +111,7 @@ def _failures(rule: ValidationRule, values: list[Any], found: set[Any]) -> tuple
     if rule.rule == "range":
         return sum(not _in_range(v, rule.min, rule.max) for v in present), len(present)
     if rule.rule == "regex":
-        pattern = re.compile(rule.pattern or "")
+        pattern = compile_user_regex(rule.pattern or "")
         return sum(not pattern.fullmatch(str(v)) for v in present), len(present)
     if rule.rule == "allowed_values":
         allowed = {str(v) for v in rule.values or []}

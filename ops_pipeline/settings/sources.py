@@ -7,13 +7,13 @@ adding a source type adds its model here and its `Database` under `ops_pipeline.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator
 
 from ops_pipeline.core.filters import NameFilter, ScanFilter
+from ops_pipeline.core.user_regex import check_user_regex
 from ops_pipeline.settings.base import SecretRef, StrictModel
 
 
@@ -24,12 +24,7 @@ class PatternSet(StrictModel):
     @field_validator("schemas", "tables")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
-        return patterns
+        return [check_user_regex(pattern) for pattern in patterns]
 
 
 class SSLOptions(StrictModel):
