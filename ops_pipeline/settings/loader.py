@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ops_pipeline.settings.base import KEY_PATH_CTX, ConfigError
 from ops_pipeline.settings.ops import OpsSettings
 from ops_pipeline.settings.sources import SOURCE_TYPES
+from ops_pipeline.settings.yaml_file import read_yaml
 
 DEFAULT_CONFIG_FILE = "ops.yaml"
 
@@ -91,14 +91,7 @@ def parse_settings(data: Any, origin: str) -> OpsSettings:
 def load_settings(path: Path | str | None = None) -> OpsSettings:
     """Read and validate ops.yaml (default: $OPS_CONFIG, else ./ops.yaml)."""
     file = Path(path) if path is not None else config_path()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: configuration file not found (set OPS_CONFIG to its path)") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{file}: not valid YAML: {error}") from None
+    data = read_yaml(file)
     return _anchor_paths(parse_settings(data, str(file)), file.parent)
 
 
