@@ -22,9 +22,9 @@ class ValidationRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: Literal["not_null", "range", "regex", "unique", "allowed_values", "referential"]
-    column: str
-    min: float | None = None
-    max: float | None = None
+    column: str = Field(min_length=1)
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
     pattern: str | None = None
     values: list[str | int | float | bool] | None = None
     table: str | None = Field(default=None, description="referential: the table in the source that must hold it")
@@ -40,6 +40,8 @@ class ValidationRule(BaseModel):
         }.get(self.rule, ())
         if self.rule == "range" and self.min is None and self.max is None:
             raise ValueError("range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"range min ({self.min:g}) is above max ({self.max:g})")
         missing = [n for n in needs if self.rule != "range" and getattr(self, n) is None]
         if missing:
             raise ValueError(f"{self.rule} needs {', '.join(missing)}")

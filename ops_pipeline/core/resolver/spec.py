@@ -103,7 +103,9 @@ class _RuleBase(_Model):
 class AliasRule(_RuleBase):
     type: Literal["alias"] = "alias"
     confidence: Confidence = 1.0
-    mappings: dict[str, str] = Field(min_length=1, description="alias -> canonical name")
+    mappings: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="alias -> canonical name (never empty)"
+    )
     case_sensitive: bool = False
 
     @model_validator(mode="after")
