@@ -32,7 +32,7 @@ def _takes_bool(annotation: Any) -> bool:
 
 class StrictModel(BaseModel):
     """Unknown keys refused; a yes/no only where a field is one (`port: true` is not port 1); numbers finite
-    (`.inf` is no timeout)."""
+    (`.inf` is no timeout); no NUL characters in text (no path or name holds one)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +49,9 @@ class StrictModel(BaseModel):
                 raise field_error(key, "must be a number or text, not true or false")
             if isinstance(value, float) and not math.isfinite(value):
                 raise field_error(key, "must be a finite number")
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(text, str) and "\x00" in text for text in texts):
+                raise field_error(key, "must not contain a NUL character")
         return data
 
 
