@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from ops_pipeline.cli.common import positive_int, settings_of, timestamp, tsv_field
 from ops_pipeline.metrics.recorded import append_points
+from ops_pipeline.metrics.recorded.files import FIRST_TIME_S, LAST_TIME_S, TIME_RANGE
 from ops_pipeline.settings import ConfigError
 from ops_pipeline.store.engine import open_store
 from ops_pipeline.store.signals import recent_signals
@@ -42,6 +43,8 @@ def metrics_inject(args: argparse.Namespace) -> int:
     at = args.at or datetime.now(UTC).replace(microsecond=0)
     # Epoch seconds, as `ops-pipeline demo` writes the file: one timestamp format per file.
     epoch = at.timestamp()
+    if not FIRST_TIME_S <= epoch <= LAST_TIME_S:
+        raise ValueError(f"--at: timestamp {at.isoformat()!r} is outside {TIME_RANGE}")
     point = {"timestamp": int(epoch) if epoch.is_integer() else epoch, "metric": args.metric, "value": args.value}
     append_points(recorded.path, [{**point, "labels": labels}])
     print(f"ok: {args.metric}{labels or ''} = {args.value} at {at.isoformat()} appended to {recorded.path}")

@@ -7,7 +7,8 @@ import dagster as dg
 from tests.conftest import REPO_ROOT
 
 
-def test_the_local_instance_limits_backfill_pools(tmp_path) -> None:
+def test_the_local_instance_limits_backfill_pools(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the masking event log storage keeps its files there
     shutil.copyfile(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         concurrency = instance.get_concurrency_config()
