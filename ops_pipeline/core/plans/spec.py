@@ -12,6 +12,7 @@ Defaults are filled in at validation, so a validated plan says everything explic
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -32,7 +33,6 @@ from ops_pipeline.core.plans.steps import (
     Step,
     ValidationStep,
 )
-from ops_pipeline.core.user_regex import check_user_regex
 
 __all__ = [
     "ActionClass",
@@ -78,7 +78,12 @@ class ParameterSpec(PlanModel):
     @field_validator("pattern")
     @classmethod
     def _valid_regex(cls, value: str | None) -> str | None:
-        return None if value is None else check_user_regex(value)
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression {value!r}: {error}") from None
+        return value
 
     @field_validator("values")
     @classmethod
