@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ops_pipeline.core.catalog import Catalog
 from ops_pipeline.core.resolver import EntityResolver, ResolverSpec
+from ops_pipeline.defs.catalog.gc_pause import cyclic_gc_paused
 from ops_pipeline.defs.catalog.liveness import RunEnded, fail_abandoned_scans, heartbeats
 from ops_pipeline.settings import SourceConfig
 from ops_pipeline.sources.registry import database_for
@@ -39,9 +40,10 @@ def scan_source(
     try:
         with heartbeats(engine, snapshot_id):
             catalog_store.mark_scanning(engine, snapshot_id)
-            catalog = database_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
-            catalog = name_entities(catalog, resolver)
-            return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
+            with cyclic_gc_paused():
+                catalog = database_for(config.type).scan(name, config, exact_row_counts=exact_row_counts)
+                catalog = name_entities(catalog, resolver)
+                return catalog_store.complete_snapshot(engine, snapshot_id, catalog)
     except BaseException as error:
         with suppress(catalog_store.SnapshotStateError):  # already marked failed as abandoned
             catalog_store.mark_failed(engine, snapshot_id, str(error) or type(error).__name__)

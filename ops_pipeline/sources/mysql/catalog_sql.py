@@ -9,16 +9,18 @@ FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s
 
 # All columns as one string, fields and records split by ASCII unit/record separators: one value to transfer
 # and str.split in C beats PyMySQL decoding 10,000 rows in pure Python (and JSON_ARRAYAGG, which MariaDB
-# builds slowly). A NULL default or collation is spelled as the group separator. A name or comment holding
-# one of these control characters changes the field count of its record, which the scan detects and then falls
-# back to plain rows. GROUP_CONCAT is capped by group_concat_max_len, so the session raises it first.
+# builds slowly). The server orders them (cheaper than sorting in Python, and the second connection's thread
+# gets the interpreter meanwhile). A NULL default or collation is spelled as the group separator. A name or
+# comment holding one of these control characters changes the field count of its record, which the scan
+# detects and then falls back to plain rows. GROUP_CONCAT is capped by group_concat_max_len, so the session
+# raises it first.
 FIELD, RECORD, NULL_VALUE = "\x1f", "\x1e", "\x1d"
 COLUMN_FIELDS = 9
 COLUMNS_PACKED = """
 SELECT GROUP_CONCAT(CONCAT_WS(CHAR(31 USING utf8mb4), TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE,
                               IS_NULLABLE, IFNULL(COLUMN_DEFAULT, CHAR(29 USING utf8mb4)), COLUMN_COMMENT, EXTRA,
                               IFNULL(COLLATION_NAME, CHAR(29 USING utf8mb4)))
-                    SEPARATOR 0x1e)
+                    ORDER BY TABLE_NAME, ORDINAL_POSITION SEPARATOR 0x1e)
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s
 """
 COLUMNS = """
@@ -32,12 +34,6 @@ UNLIMITED_AGGREGATES = "SET SESSION group_concat_max_len = 4294967295"
 DEFAULT_AGGREGATES = "SET SESSION group_concat_max_len = DEFAULT"
 
 VIEWS = "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s"
-
-CONSTRAINT_TYPES = """
-SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE
-FROM information_schema.TABLE_CONSTRAINTS
-WHERE TABLE_SCHEMA = %s AND CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
-"""
 
 KEY_COLUMNS = """
 SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME,

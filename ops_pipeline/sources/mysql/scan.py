@@ -32,7 +32,6 @@ from ops_pipeline.sources.mysql.catalog_sql import (
     COLUMN_FIELDS,
     COLUMNS,
     COLUMNS_PACKED,
-    CONSTRAINT_TYPES,
     DEFAULT_AGGREGATES,
     FIELD,
     FOREIGN_KEY_ACTIONS,
@@ -54,15 +53,17 @@ ON_UPDATE = re.compile(r"on update (\S+)", re.IGNORECASE)
 
 def scan_catalog(name: str, config: MySQLSource, *, exact_row_counts: bool, quote: Callable[[str], str]) -> Catalog:
     with connect(name, config) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as second_connection:
-        # Keys and indexes come over a second connection while the server lists tables and columns.
+        # Tables, keys and indexes come over a second connection while the server lists the columns.
+        table_rows = second_connection.submit(_fetch_table_rows, name, config)
         keys_and_indexes = second_connection.submit(_fetch_keys_and_indexes, name, config)
         server_version = server_version_of(cursor)
-        tables = _read_table_list(cursor, config.database, config.scan_filter)
-        _add_columns(cursor, config.database, tables)
+        column_rows = _column_rows(cursor, config.database)
+        tables = _table_list(table_rows.result(), config.database, config.scan_filter)
+        _add_columns(column_rows, tables)
         _add_views(cursor, config.database, tables)
         _add_partitions(cursor, config.database, tables)
-        constraint_types, key_columns, actions, index_columns, checks = keys_and_indexes.result()
-        _add_constraints(constraint_types, key_columns, actions, tables)
+        key_columns, actions, index_columns, checks = keys_and_indexes.result()
+        _add_constraints(key_columns, actions, tables)
         _add_checks(checks, tables)
         _add_indexes(index_columns, tables)
         catalog = [parts.build(config.database, table) for table, parts in sorted(tables.items())]
@@ -116,20 +117,25 @@ class _TableParts:
 Rows = tuple[tuple[Any, ...], ...]
 
 
-def _fetch_keys_and_indexes(name: str, config: MySQLSource) -> tuple[Rows, Rows, Rows, Rows, Rows]:
+def _fetch_keys_and_indexes(name: str, config: MySQLSource) -> tuple[Rows, Rows, Rows, Rows]:
     with connect(name, config) as conn, conn.cursor() as cursor:
         checks = MARIADB_CHECKS if "mariadb" in server_version_of(cursor).lower() else MYSQL_CHECKS
         results = []
-        for query in (CONSTRAINT_TYPES, KEY_COLUMNS, FOREIGN_KEY_ACTIONS, INDEX_COLUMNS, checks):
+        for query in (KEY_COLUMNS, FOREIGN_KEY_ACTIONS, INDEX_COLUMNS, checks):
             cursor.execute(query, (config.database,))
             results.append(cursor.fetchall())
-        return results[0], results[1], results[2], results[3], results[4]
+        return results[0], results[1], results[2], results[3]
 
 
-def _read_table_list(cursor: pymysql.cursors.Cursor, database: str, scan_filter: ScanFilter) -> dict[str, _TableParts]:
-    cursor.execute(TABLES, (database,))
+def _fetch_table_rows(name: str, config: MySQLSource) -> Rows:
+    with connect(name, config) as conn, conn.cursor() as cursor:
+        cursor.execute(TABLES, (config.database,))
+        return cursor.fetchall()
+
+
+def _table_list(rows: Rows, database: str, scan_filter: ScanFilter) -> dict[str, _TableParts]:
     tables: dict[str, _TableParts] = {}
-    for name, table_type, table_rows, comment, collation, options in cursor.fetchall():
+    for name, table_type, table_rows, comment, collation, options in rows:
         if not scan_filter.keeps(database, name):
             continue
         is_view = table_type in ("VIEW", "SYSTEM VIEW")
@@ -144,30 +150,25 @@ def _read_table_list(cursor: pymysql.cursors.Cursor, database: str, scan_filter:
     return tables
 
 
-def _add_columns(cursor: pymysql.cursors.Cursor, database: str, tables: dict[str, _TableParts]) -> None:
-    rows = _column_rows(cursor, database)
-    rows.sort(key=lambda r: (r[0], int(r[1])))
-    for table, _position, name, column_type, is_nullable, default, comment, extra, collation in rows:
+def _add_columns(column_rows: list[Any], tables: dict[str, _TableParts]) -> None:
+    for table, _position, name, *values in column_rows:  # in ordinal order within a table
         parts = tables.get(table)
-        if parts is None or parts.kind == "view":
-            continue
-        parts.columns.append(_column(parts, name, column_type, is_nullable, default, comment, extra, collation))
+        if parts is not None and parts.kind != "view":
+            parts.columns.append(_column(parts, name, *values))
 
 
 def _column(parts: _TableParts, name: str, *values: Any) -> Column:
     column_type, is_nullable, default, comment, extra, collation = values
-    extra = extra or ""
-    on_update = ON_UPDATE.search(extra)
-    return Column(
-        name,
-        str(column_type),
-        is_nullable == "YES",
-        _default(default),
-        comment or None,
-        identity="auto_increment" if "auto_increment" in extra.lower() else None,
+    identity = on_update = None
+    if extra:
+        found = ON_UPDATE.search(extra)
+        on_update = found.group(1) if found else None
+        identity = "auto_increment" if "auto_increment" in extra.lower() else None
+    if not (collation and parts.collation and collation != parts.collation):
         # Recorded where it is not the table's own collation, as on PostgreSQL (a view has none of its own).
-        collation=collation if collation and parts.collation and collation != parts.collation else None,
-        on_update=on_update.group(1) if on_update else None,
+        collation = None
+    return Column(
+        name, column_type, is_nullable == "YES", _default(default), comment or None, identity, collation, on_update
     )
 
 
@@ -215,24 +216,26 @@ def _column_rows(cursor: pymysql.cursors.Cursor, database: str) -> list[Any]:
         return []
     if isinstance(packed, bytes):
         packed = packed.decode("utf-8")
-    records: list[list[str | None]] = [list(record.split(FIELD)) for record in packed.split(RECORD)]
+    records: list[list[Any]] = [record.split(FIELD) for record in packed.split(RECORD)]
     if any(len(fields) != COLUMN_FIELDS for fields in records):
-        cursor.execute(COLUMNS, (database,))
+        cursor.execute(f"{COLUMNS} ORDER BY TABLE_NAME, ORDINAL_POSITION", (database,))
         return list(cursor.fetchall())
     for fields in records:
-        for i in (5, 8):
-            if fields[i] == NULL_VALUE:
-                fields[i] = None
+        if fields[5] == NULL_VALUE:
+            fields[5] = None
+        if fields[8] == NULL_VALUE:
+            fields[8] = None
     return records
 
 
 def _default(value: str | None) -> str | None:
     # MariaDB spells "no default" on a nullable column as the expression NULL; MySQL gives SQL NULL.
-    return None if value is None or value == "NULL" else str(value)
+    return None if value == "NULL" else value
 
 
-def _add_constraints(type_rows: Rows, key_rows: Rows, action_rows: Rows, tables: dict[str, _TableParts]) -> None:
-    constraint_types = {(table, name): kind for table, name, kind in type_rows if table in tables}
+def _add_constraints(key_rows: Rows, action_rows: Rows, tables: dict[str, _TableParts]) -> None:
+    """KEY_COLUMN_USAGE holds the primary key (always named PRIMARY), unique and foreign keys (the ones that
+    reference a table) and nothing else."""
     actions = {(table, name): (on_delete, on_update) for table, name, on_delete, on_update in action_rows}
     key_columns: dict[tuple[str, str, bool], list[tuple[str, str, str, str]]] = defaultdict(list)
     for table, name, column, target_schema, target_table, target_column in key_rows:
@@ -250,9 +253,9 @@ def _add_constraints(type_rows: Rows, key_rows: Rows, action_rows: Rows, tables:
             parts.foreign_keys.append(
                 ForeignKey(name, columns, target_schema, target_table, target_columns, on_delete, on_update)
             )
-        elif constraint_types.get((table, name)) == "PRIMARY KEY":
+        elif name == "PRIMARY":
             parts.primary_key = columns
-        elif constraint_types.get((table, name)) == "UNIQUE":
+        else:
             parts.unique_constraints.append(UniqueConstraint(name, columns))
 
 

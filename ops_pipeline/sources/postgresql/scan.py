@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
 from ops_pipeline.core.catalog import (
     Catalog,
@@ -37,6 +38,14 @@ from ops_pipeline.sources.postgresql.catalog_sql import (
     USER_TYPES,
 )
 from ops_pipeline.sources.postgresql.connection import connect
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+Named = TypeVar("Named", bound=_HasName)
 
 RELKINDS: dict[str, TableKind] = {
     "r": "table",
@@ -145,19 +154,25 @@ def _tables(
             kind=rel.kind,
             columns=rel.columns,
             primary_key=keys["pk"].get((schema, table), ()),
-            foreign_keys=tuple(sorted(keys["fk"][(schema, table)], key=lambda fk: fk.name)),
-            unique_constraints=tuple(sorted(keys["unique"][(schema, table)], key=lambda u: u.name)),
-            indexes=tuple(sorted(indexes[(schema, table)], key=lambda i: i.name)),
+            foreign_keys=_by_name(keys["fk"].get((schema, table))),
+            unique_constraints=_by_name(keys["unique"].get((schema, table))),
+            indexes=_by_name(indexes.get((schema, table))),
             row_count=rel.row_count,
             comment=rel.comment,
-            checks=tuple(sorted(checks["c"][(schema, table)], key=lambda c: c.name)),
-            exclusions=tuple(sorted(checks["x"][(schema, table)], key=lambda x: x.name)),
+            checks=_by_name(checks["c"].get((schema, table))),
+            exclusions=_by_name(checks["x"].get((schema, table))),
             view_definition=rel.view_definition,
             partition_key=rel.partition_key,
-            partitions=tuple(sorted(rel.partitions, key=lambda p: p.name)),
+            partitions=_by_name(rel.partitions),
         )
         for (schema, table), rel in sorted(relations.items())
     ]
+
+
+def _by_name(items: list[Named] | None) -> tuple[Named, ...]:
+    if not items:
+        return ()
+    return tuple(items) if len(items) == 1 else tuple(sorted(items, key=attrgetter("name")))
 
 
 def _keys(rows: Rows, relations: dict[Name, _Relation]) -> dict[str, Any]:
