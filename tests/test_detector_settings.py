@@ -55,7 +55,7 @@ def test_cooldown_in_points_or_as_a_duration() -> None:
     off = detector(kind="ewma", cooldown=0).spec()
     assert (off.cooldown_s, off.cooldown_points) == (0, 0)
     assert "detectors[0].cooldown: '50' is quoted" in problem(kind="zscore", cooldown="50")
-    assert "detectors[0].cooldown: must be 0 (off) or more points" in problem(kind="zscore", cooldown=-1)
+    assert "detectors[0].cooldown: must be between 0 (off) and 1,000,000 points" in problem(kind="zscore", cooldown=-1)
     assert "detectors[0].cooldown:" in problem(kind="zscore", cooldown=True)
     assert "detectors[0].cooldown: '5 minutes' is not a duration" in problem(kind="zscore", cooldown="5 minutes")
 

@@ -1,24 +1,25 @@
 """Include/exclude regex filters for schemas and tables, applied include-first.
 
 An object is kept when it matches an include pattern (or no include patterns are given) and no exclude
-pattern. Patterns use `re.search`, so anchor them (`^orders$`) for exact names.
+pattern. Patterns are searched for (RE2, linear time), so anchor them (`^orders$`) for exact names.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from ops_pipeline.core.user_regex import UserRegex, compile_user_regex
 
 
 @dataclass(frozen=True)
 class NameFilter:
-    include: tuple[re.Pattern[str], ...] = ()
-    exclude: tuple[re.Pattern[str], ...] = ()
+    include: tuple[UserRegex, ...] = ()
+    exclude: tuple[UserRegex, ...] = ()
 
     @classmethod
     def from_patterns(cls, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> NameFilter:
-        return cls(tuple(re.compile(p) for p in include), tuple(re.compile(p) for p in exclude))
+        return cls(tuple(map(compile_user_regex, include)), tuple(map(compile_user_regex, exclude)))
 
     def keeps(self, name: str) -> bool:
         if self.include and not any(p.search(name) for p in self.include):

@@ -6,13 +6,14 @@ configured threshold. Each rule that did not fully pass gets a sentence saying w
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ops_pipeline.core.user_regex import check_user_regex, compile_user_regex
 
 
 class ValidationRule(BaseModel):
@@ -21,9 +22,9 @@ class ValidationRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: Literal["not_null", "range", "regex", "unique", "allowed_values", "referential"]
-    column: str
-    min: float | None = None
-    max: float | None = None
+    column: str = Field(min_length=1)
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
     pattern: str | None = None
     values: list[str | int | float | bool] | None = None
     table: str | None = Field(default=None, description="referential: the table in the source that must hold it")
@@ -39,14 +40,13 @@ class ValidationRule(BaseModel):
         }.get(self.rule, ())
         if self.rule == "range" and self.min is None and self.max is None:
             raise ValueError("range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"range min ({self.min:g}) is above max ({self.max:g})")
         missing = [n for n in needs if self.rule != "range" and getattr(self, n) is None]
         if missing:
             raise ValueError(f"{self.rule} needs {', '.join(missing)}")
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression {self.pattern!r}: {error}") from None
+            check_user_regex(self.pattern)
         return self
 
 
@@ -113,7 +113,7 @@ def _failures(rule: ValidationRule, values: list[Any], found: set[Any]) -> tuple
     if rule.rule == "range":
         return sum(not _in_range(v, rule.min, rule.max) for v in present), len(present)
     if rule.rule == "regex":
-        pattern = re.compile(rule.pattern or "")
+        pattern = compile_user_regex(rule.pattern or "")
         return sum(not pattern.fullmatch(str(v)) for v in present), len(present)
     if rule.rule == "allowed_values":
         allowed = {str(v) for v in rule.values or []}

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ops_pipeline.core.user_regex import UserRegex, UserRegexError, compile_user_regex
+
 Op = Literal["=", "!=", "=~", "!~"]
 OPS: tuple[Op, ...] = ("=~", "!~", "!=", "=")  # two-character operators first
 
@@ -74,7 +76,7 @@ class LabelMatcher:
     name: str
     op: Op
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False, hash=False)
+    _regex: UserRegex | None = field(default=None, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if not LABEL_NAME.fullmatch(self.name):
@@ -84,9 +86,9 @@ class LabelMatcher:
         if self.op in ("=~", "!~") and self._regex is None:
             try:
                 object.__setattr__(self, "_regex", compile_anchored(self.value))
-            except re.error as error:
+            except UserRegexError as error:
                 raise ValueError(
-                    f"invalid regular expression {self.value!r} for label {self.name!r}: {error.msg}"
+                    f"invalid regular expression {self.value!r} for label {self.name!r}: {error.reason}"
                 ) from None
 
     def matches(self, value: str) -> bool:
@@ -102,10 +104,11 @@ class LabelMatcher:
         return f"{self.name}{self.op}{quote_label_value(self.value)}"
 
 
-def compile_anchored(pattern: str) -> re.Pattern[str]:
-    """Compile a Prometheus regex; raises re.error. Use `fullmatch` on the result (Prometheus anchors both ends)."""
-    re.compile(pattern)  # on its own first, so `a)|(b` cannot escape the group below
-    return re.compile(f"(?s:{pattern})")
+def compile_anchored(pattern: str) -> UserRegex:
+    """Compile a Prometheus regex with RE2 (as Prometheus does); raises UserRegexError. Use `fullmatch` on the
+    result (Prometheus anchors both ends)."""
+    compile_user_regex(pattern)  # on its own first, so `a)|(b` cannot escape the group below
+    return compile_user_regex(f"(?s:{pattern})")
 
 
 @dataclass(frozen=True)
@@ -238,9 +241,9 @@ class _Parser:
         if op in ("=~", "!~"):
             try:
                 regex = compile_anchored(value)
-            except re.error as error:
+            except UserRegexError as error:
                 raise self.fail(
-                    f"invalid regular expression {value!r} for label {name!r}: {error.msg}", value_at
+                    f"invalid regular expression {value!r} for label {name!r}: {error.reason}", value_at
                 ) from None
         return LabelMatcher(name, op, value, regex)
 

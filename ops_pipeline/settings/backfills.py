@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from ops_pipeline.core.sample_validation import ValidationRule
-from ops_pipeline.settings.base import StrictModel
+from ops_pipeline.settings.base import Name, PlausibleDateTime, StrictModel, field_error
 from ops_pipeline.settings.sources import BackfillRole, backfill_types, spoken_list
 
 
@@ -24,15 +23,17 @@ class SampleValidation(StrictModel):
 
 
 class BackfillSettings(StrictModel):
-    source: str = Field(description=_registered("source"))
-    table: str | None = Field(default=None, description="schema.table or table in the source")
-    query: str | None = Field(default=None, description="SELECT ... instead of a table; the window filter wraps it")
-    time_column: str
-    destination: str = Field(description=_registered("destination"))
-    destination_table: str | None = Field(default=None, description="default: the pipeline's name")
+    source: Name = Field(description=_registered("source"))
+    table: Name | None = Field(default=None, description="schema.table or table in the source")
+    query: Name | None = Field(
+        default=None, description="one SELECT (no ';') instead of a table; the window filter wraps it"
+    )
+    time_column: Name
+    destination: Name = Field(description=_registered("destination"))
+    destination_table: Name | None = Field(default=None, description="default: the pipeline's name")
     window: Literal["hourly", "daily"] = "daily"
-    start: datetime
-    end: datetime | None = None
+    start: PlausibleDateTime
+    end: PlausibleDateTime | None = None
     partitions_per_run: int | None = Field(
         default=None,
         ge=1,
@@ -62,5 +63,17 @@ class BackfillSettings(StrictModel):
         if (self.table is None) == (self.query is None):
             raise ValueError("give exactly one of table or query")
         if self.query is not None and not re.match(r"^\s*(select|with)\b", self.query, re.IGNORECASE):
-            raise ValueError("query must be a SELECT (or WITH ... SELECT) statement")
+            raise field_error("query", "must be a SELECT (or WITH ... SELECT) statement")
+        if self.query is not None and ";" in self.query:
+            raise field_error("query", "must be one statement, without ';'")
+        return self
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BackfillSettings:
+        if self.end is None:
+            return self
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise field_error("end", "give start and end both with a time zone offset or both without")
+        if self.end <= self.start:
+            raise field_error("end", "must be after start")
         return self

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from ops_pipeline.core.models import ConstraintSpec
-from ops_pipeline.settings.base import StrictModel
+from ops_pipeline.settings.base import Name, StrictModel
 
 
 class DataProductSpec(StrictModel):
-    source: str
-    table: str = Field(description="qualified name as the catalog shows it, e.g. public.orders or main.orders")
+    source: Name
+    table: Name = Field(description="qualified name as the catalog shows it, e.g. public.orders or main.orders")
     constraints: list[ConstraintSpec] = []
     profile: bool = Field(default=True, description="profile a sample of the table with each generation")
     sample_rows: int = Field(default=5000, ge=10, le=1_000_000)

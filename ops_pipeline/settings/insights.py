@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, fie
 
 from ops_pipeline.core import detector_defaults
 from ops_pipeline.core.durations import format_duration, parse_duration
-from ops_pipeline.settings.base import CronExpression, Duration, StrictModel
+from ops_pipeline.settings.base import CronExpression, Duration, PlausibleDate, StrictModel
 
 if TYPE_CHECKING:
     from ops_pipeline.core.detectors import DetectorSpec
@@ -40,6 +40,8 @@ class ConfirmSettings(StrictModel):
         return k
 
 
+MAX_POINTS = 1_000_000  # warm-ups, cooldowns and windows beyond this are typos, and overflow the kernels' counters
+
 # Jobs a reaction may launch; defs/insights/jobs.py defines each (a test keeps the two in step).
 REACTION_JOBS = ("diagnose_signal",)
 
@@ -67,8 +69,8 @@ def _cooldown(value: Any) -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a number of points (50) or a duration (30m)")
-    if value < 0:
-        raise ValueError("must be 0 (off) or more points")
+    if not 0 <= value <= MAX_POINTS:
+        raise ValueError(f"must be between 0 (off) and {MAX_POINTS:,} points")
     return value
 
 
@@ -82,7 +84,7 @@ class DetectorSettings(StrictModel):
     halflife: float | None = Field(default=None, description="ewma only, in points; instead of alpha")
     threshold: float = detector_defaults.THRESHOLD
     direction: Literal["up", "down", "both"] = "both"
-    warmup: int = detector_defaults.WARMUP
+    warmup: int = Field(default=detector_defaults.WARMUP, ge=0, le=MAX_POINTS, description="points before scoring")
     robust: bool = False
     cooldown: Annotated[int | str | None, BeforeValidator(_cooldown)] = Field(
         default=None,
@@ -99,7 +101,9 @@ class DetectorSettings(StrictModel):
         lt=1,
         description="also exceed this quantile of the recent scores; null = off",
     )
-    adaptive_window: int = Field(default=detector_defaults.ADAPTIVE_WINDOW, ge=1, description="scored points")
+    adaptive_window: int = Field(
+        default=detector_defaults.ADAPTIVE_WINDOW, ge=1, le=MAX_POINTS, description="scored points"
+    )
     step: Duration = 60
     lookback: Duration | None = Field(
         default=None, description="history read before a day by the batch; default: what the detector needs, >= 1d"
@@ -191,7 +195,7 @@ def _needed_history_s(spec: DetectorSpec, step: int) -> int:
 
 
 class InsightsSettings(StrictModel):
-    start_date: date = Field(default=date(2026, 1, 1), description="first daily partition of insight_signals")
+    start_date: PlausibleDate = Field(default=date(2026, 1, 1), description="first daily partition of insight_signals")
     probe_interval_s: int = Field(default=30, ge=5)
     probe_running: bool = True
     max_points_per_tick: int = Field(default=1440, ge=1, description="grid points one probe tick reads per detector")

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from ops_pipeline.settings.base import KEY_PATH_CTX, ConfigError
+from ops_pipeline.settings.base import FIELD_CTX, KEY_PATH_CTX, ConfigError
 from ops_pipeline.settings.ops import OpsSettings
 from ops_pipeline.settings.sources import SOURCE_TYPES
+from ops_pipeline.settings.yaml_file import read_yaml
 
 DEFAULT_CONFIG_FILE = "ops.yaml"
 
@@ -73,7 +73,9 @@ def _key_path(location: tuple[int | str, ...]) -> str:
 
 
 def _problem(origin: str, error: Any) -> str:
-    key_path = (error.get("ctx") or {}).get(KEY_PATH_CTX) or _key_path(error["loc"])
+    ctx = error.get("ctx") or {}
+    field = (ctx[FIELD_CTX],) if FIELD_CTX in ctx else ()
+    key_path = ctx.get(KEY_PATH_CTX) or _key_path(tuple(error["loc"]) + field)
     reason = error["msg"].removeprefix("Value error, ") if error["type"] == "value_error" else error["msg"]
     return f"{origin}: {key_path}: {reason}"
 
@@ -83,6 +85,7 @@ def parse_settings(data: Any, origin: str) -> OpsSettings:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: the top level must be a mapping of sections, not {type(data).__name__}")
+    data = {section: value for section, value in data.items() if value is not None}  # `sources:` alone is empty
     try:
         return OpsSettings.model_validate(data)
     except ValidationError as error:
@@ -93,14 +96,7 @@ def parse_settings(data: Any, origin: str) -> OpsSettings:
 def load_settings(path: Path | str | None = None) -> OpsSettings:
     """Read and validate ops.yaml (default: $OPS_CONFIG, else ./ops.yaml)."""
     file = Path(path) if path is not None else config_path()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: configuration file not found (set OPS_CONFIG to its path)") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{file}: not valid YAML: {error}") from None
+    data = read_yaml(file)
     return _anchor_paths(parse_settings(data, str(file)), file.parent)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ops_pipeline.settings.base import StrictModel
+from ops_pipeline.settings.base import HTTP_URL, StrictModel
 
 
 class PrometheusSettings(StrictModel):
-    url: str = Field(pattern=r"^https?://", description="base URL of the Prometheus HTTP API")
+    url: str = Field(pattern=HTTP_URL, description="base URL of the Prometheus HTTP API")
     timeout_s: float = Field(default=10.0, gt=0, le=300)
 
 

@@ -9,9 +9,7 @@ from pydantic import Field, model_validator
 
 from ops_pipeline.core.plans.fields import TargetId
 from ops_pipeline.core.targets import TargetSpec
-from ops_pipeline.settings.base import SecretRef, StrictModel, cross_reference_error
-
-HTTP_URL = r"^https?://[^\s/]\S*$"
+from ops_pipeline.settings.base import HTTP_URL, SecretRef, StrictModel, cross_reference_error
 
 
 class AssetServiceSettings(StrictModel):

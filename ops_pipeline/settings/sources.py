@@ -10,15 +10,60 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, ClassVar, Literal, get_args
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from ops_pipeline.core.filters import NameFilter, ScanFilter
+from ops_pipeline.core.user_regex import check_user_regex
 from ops_pipeline.settings.base import SecretRef, StrictModel
 
 # The Dagster dynamic partitions that hold one key per configured source (named here so the CLI and the
 # Dagster skin agree on it).
 SOURCES_PARTITION_NAME = "sources"
+
+_HOST = re.compile(r"[A-Za-z0-9_.\-]+|\[?[0-9A-Fa-f:.]+\]?")
+_USER_AND_PASSWORD = re.compile(r"[^/\s]*:[^/\s]*@|://")
+_NOT_REPEATED = "the value is not repeated here, as it may hold a credential"
+
+
+def _host_name(value: str) -> str:
+    if not _HOST.fullmatch(value):
+        raise ValueError(
+            "must be a host name or IP address, without user, password, scheme or path (credentials go in "
+            f"user and password: env:NAME); {_NOT_REPEATED}"
+        )
+    return value
+
+
+def _database_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if _USER_AND_PASSWORD.search(value):
+        raise ValueError(f"must be a database name, not a URL or user:password@...; {_NOT_REPEATED}")
+    return value
+
+
+def _endpoint_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s)://host[:port] URL; {_NOT_REPEATED}")
+    if "@" in parts.netloc:
+        raise ValueError(f"must not hold user:password@ (use access_key_id and secret_access_key); {_NOT_REPEATED}")
+    return value
+
+
+def _bootstrap_server(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(
+            f"each server is host:port, without credentials (sasl_username, sasl_password); {_NOT_REPEATED}"
+        )
+    return value
+
+
+HostName = Annotated[str, AfterValidator(_host_name)]
+DatabaseName = Annotated[str, AfterValidator(_database_name)]
 
 
 class PatternSet(StrictModel):
@@ -28,12 +73,7 @@ class PatternSet(StrictModel):
     @field_validator("schemas", "tables")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
-        return patterns
+        return [check_user_regex(pattern) for pattern in patterns]
 
 
 class SSLOptions(StrictModel):
@@ -69,7 +109,7 @@ class SourceBase(StrictModel):
 
 
 class ServerSource(SourceBase):
-    host: str = "127.0.0.1"
+    host: HostName = "127.0.0.1"
     port: int = Field(gt=0, lt=65536)
     user: str | None = None
     password: SecretRef | None = None
@@ -82,7 +122,7 @@ class PostgresSource(ServerSource):
 
     type: Literal["postgresql"]
     port: int = Field(default=5432, gt=0, lt=65536)
-    database: str
+    database: DatabaseName
 
 
 class MySQLSource(ServerSource):
@@ -91,7 +131,7 @@ class MySQLSource(ServerSource):
 
     type: Literal["mysql"]
     port: int = Field(default=3306, gt=0, lt=65536)
-    database: str
+    database: DatabaseName
 
 
 class SQLiteSource(SourceBase):
@@ -115,12 +155,12 @@ class RedisSource(ServerSource):
 class MongoSource(ServerSource):
     type: Literal["mongodb"]
     port: int = Field(default=27017, gt=0, lt=65536)
-    database: str
+    database: DatabaseName
 
 
 class KafkaSource(SourceBase):
     type: Literal["kafka"]
-    bootstrap_servers: list[str] = Field(min_length=1)
+    bootstrap_servers: list[Annotated[str, AfterValidator(_bootstrap_server)]] = Field(min_length=1)
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_username: str | None = None
     sasl_password: SecretRef | None = None
@@ -130,7 +170,7 @@ class S3Source(SourceBase):
     type: Literal["s3"]
     bucket: str
     region: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: Annotated[str, AfterValidator(_endpoint_url)] | None = None
     access_key_id: SecretRef | None = None
     secret_access_key: SecretRef | None = None
 
@@ -148,7 +188,7 @@ class SnowflakeSource(SourceBase):
     user: str
     password: SecretRef | None = None
     warehouse: str | None = None
-    database: str | None = None
+    database: DatabaseName | None = None
     role: str | None = None
 
 

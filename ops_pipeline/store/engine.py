@@ -20,6 +20,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from ops_pipeline.core.url_credentials import redacted_url, unencoded_credentials_problem, without_credentials
+
 VERSION_TABLE = "ops_store_version"
 # Arbitrary constant: the advisory lock id that serialises ops-store migrations on PostgreSQL.
 PG_MIGRATION_LOCK_ID = 7_350_112_901
@@ -57,11 +59,18 @@ def normalize_url(url: str) -> str:
 def open_store(url: str | None = None) -> sa.Engine:
     """The engine for the ops store at `url` (default: database_url()), migrated to the latest revision."""
     resolved = normalize_url(url) if url else database_url()
+    problem = unencoded_credentials_problem(resolved)
+    if problem:
+        raise StoreError(f"ops store at {redacted_url(resolved)}: {problem}")
     with _engines_lock:
         engine = _engines.get(resolved)
         if engine is None:
-            engine = _create_engine(resolved)
-            upgrade(engine)
+            try:
+                engine = _create_engine(resolved)
+            except (sa.exc.ArgumentError, ValueError) as error:
+                reason = without_credentials(str(error), resolved)
+                raise StoreError(f"ops store at {redacted_url(resolved)}: not a database URL ({reason})") from None
+            upgrade(engine, resolved)
             _engines[resolved] = engine
     return engine
 
@@ -110,8 +119,9 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
-def upgrade(engine: sa.Engine) -> None:
-    """Bring the store to the head revision; a no-op (one query) when it is already there."""
+def upgrade(engine: sa.Engine, url: str | None = None) -> None:
+    """Bring the store to the head revision; a no-op (one query) when it is already there. `url` is the URL the
+    engine was made from, so its credentials are kept out of the error."""
     try:
         if current_revision(engine) == head_revision():
             return
@@ -120,7 +130,9 @@ def upgrade(engine: sa.Engine) -> None:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except sa.exc.OperationalError as error:
-        raise StoreError(f"ops store at {engine.url.render_as_string(hide_password=True)}: {error.orig}") from None
+        shown_url = url or engine.url.render_as_string(hide_password=False)
+        reason = without_credentials(str(error.orig), shown_url)
+        raise StoreError(f"ops store at {redacted_url(shown_url)}: {reason}") from None
 
 
 @contextmanager

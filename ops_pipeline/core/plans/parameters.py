@@ -10,7 +10,7 @@ Types and the values they take:
 | `boolean` | true / false                | "true", "false", "yes", "no", "1", "0"           | bool     |
 | `enum`    | one of `values` (text)      |                                                  | str      |
 
-`min` / `max` bound integers and numbers (inclusive); `pattern` must match a whole string (`re.fullmatch`).
+`min` / `max` bound integers and numbers (inclusive); `pattern` must match a whole string (RE2, linear time).
 Callers give text because the CLI and launchpad forms do; a plan file has real YAML types, so its defaults
 must already have the right type. A value of None from a caller counts as not given.
 """
@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from ops_pipeline.core.plans.errors import PlanError
+from ops_pipeline.core.user_regex import compile_user_regex
 
 if TYPE_CHECKING:
     from ops_pipeline.core.plans.spec import ParameterSpec, PlanSpec
@@ -102,7 +103,7 @@ def conform(param: ParameterSpec, value: object, *, from_text: bool) -> object:
         allowed = param.values or []
         if text not in allowed:
             raise ValueError(f"{_shown(text)} is not one of {', '.join(allowed)}")
-    elif param.pattern is not None and not re.fullmatch(param.pattern, text):
+    elif param.pattern is not None and not compile_user_regex(param.pattern).fullmatch(text):
         raise ValueError(f"{_shown(text)} does not match the pattern {param.pattern!r}")
     return text
 

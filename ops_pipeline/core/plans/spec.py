@@ -12,7 +12,6 @@ Defaults are filled in at validation, so a validated plan says everything explic
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -33,6 +32,7 @@ from ops_pipeline.core.plans.steps import (
     Step,
     ValidationStep,
 )
+from ops_pipeline.core.user_regex import check_user_regex
 
 __all__ = [
     "ActionClass",
@@ -78,12 +78,7 @@ class ParameterSpec(PlanModel):
     @field_validator("pattern")
     @classmethod
     def _valid_regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression {value!r}: {error}") from None
-        return value
+        return None if value is None else check_user_regex(value)
 
     @field_validator("values")
     @classmethod

@@ -16,7 +16,7 @@ alias 1.0, pattern 0.9, transformation 0.7).
   unless `case_sensitive` is set.
 * A pattern rule matches when its regex matches the whole input (`full_match`, the default; the output is
   the expanded replacement) or, with `full_match: false`, anywhere in it (every occurrence is replaced).
-* A transformation rule matches when its optional `match` regex is found in the input (`re.search`) and
+* A transformation rule matches when its optional `match` regex is found in the input (RE2: linear time) and
   every step applies; only `split_join` can fail to apply, when a requested field does not exist.
 
 Inactive rules never decide: they appear in the trace, in priority order, as not matched with the reason

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ops_pipeline.core.resolver.spec import AliasRule, PatternRule, ResolverSpec, StepDidNotApply, TransformationRule
+from ops_pipeline.core.user_regex import compile_user_regex
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,17 @@ class _AliasMatcher(_Matcher):
 class _PatternMatcher(_Matcher):
     def __init__(self, rule: PatternRule) -> None:
         super().__init__(rule)
-        self._regex = re.compile(rule.pattern)
-        self._replacement = rule.replacement
+        self._regex = compile_user_regex(rule.pattern)
+        self._template = rule.template()
         self._full_match = rule.full_match
 
     def _apply(self, entity: str) -> tuple[str | None, str]:
         shown = self._regex.pattern
         if self._full_match:
             match = self._regex.fullmatch(entity)
-            output = match.expand(self._replacement) if match else None
+            output = self._template.expand(match) if match else None
         else:
-            output, count = self._regex.subn(self._replacement, entity)
+            output, count = self._regex.subn(self._template.expand, entity)
             output = output if count else None
         if output is None:
             return None, f"pattern {shown!r} did not match"
@@ -89,7 +89,7 @@ class _PatternMatcher(_Matcher):
 class _TransformationMatcher(_Matcher):
     def __init__(self, rule: TransformationRule) -> None:
         super().__init__(rule)
-        self._gate = re.compile(rule.match) if rule.match is not None else None
+        self._gate = compile_user_regex(rule.match) if rule.match is not None else None
         self._steps = rule.steps
 
     def _apply(self, entity: str) -> tuple[str | None, str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ops_pipeline.core.resolver.words import camel_case, pascal_case, snake_case
+from ops_pipeline.core.user_regex import ReplacementTemplate, UserRegexError, check_user_regex, compile_user_regex
 
 
 class StepDidNotApply(Exception):
@@ -17,14 +17,6 @@ class StepDidNotApply(Exception):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
-    return pattern
 
 
 _SIMPLE_OPS: dict[str, Callable[[str], str]] = {
@@ -111,7 +103,9 @@ class _RuleBase(_Model):
 class AliasRule(_RuleBase):
     type: Literal["alias"] = "alias"
     confidence: Confidence = 1.0
-    mappings: dict[str, str] = Field(min_length=1, description="alias -> canonical name")
+    mappings: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="alias -> canonical name (never empty)"
+    )
     case_sensitive: bool = False
 
     @model_validator(mode="after")
@@ -133,36 +127,38 @@ class PatternRule(_RuleBase):
     type: Literal["pattern"] = "pattern"
     confidence: Confidence = 0.9
     pattern: str
-    replacement: str = Field(description=r"re replacement template: \1, \g<1>, \g<name>")
+    replacement: str = Field(description=r"replacement template: \1, \g<1>, \g<name>")
     full_match: bool = True
 
     @field_validator("pattern")
     @classmethod
     def _check_pattern(cls, pattern: str) -> str:
-        return _check_regex(pattern)
+        return check_user_regex(pattern)
 
     @model_validator(mode="after")
     def _replacement_fits_pattern(self) -> PatternRule:
         try:
-            # sub() compiles the template, checking its group references, even when nothing matches.
-            re.compile(self.pattern).sub(self.replacement, "")
-        except (re.error, IndexError) as error:
+            self.template()
+        except UserRegexError as error:
             raise ValueError(
                 f"replacement {self.replacement!r} does not fit pattern {self.pattern!r}: {error}"
             ) from None
         return self
+
+    def template(self) -> ReplacementTemplate:
+        return ReplacementTemplate.parse(self.replacement, compile_user_regex(self.pattern))
 
 
 class TransformationRule(_RuleBase):
     type: Literal["transformation"] = "transformation"
     confidence: Confidence = 0.7
     steps: list[Step] = Field(min_length=1)
-    match: str | None = Field(default=None, description="regex (re.search) an input must contain")
+    match: str | None = Field(default=None, description="regex (RE2, searched for) an input must contain")
 
     @field_validator("match")
     @classmethod
     def _check_match(cls, pattern: str | None) -> str | None:
-        return None if pattern is None else _check_regex(pattern)
+        return None if pattern is None else check_user_regex(pattern)
 
 
 Rule = Annotated[AliasRule | PatternRule | TransformationRule, Field(discriminator="type")]

@@ -59,7 +59,9 @@ def _connection_args(config: MySQLSource, writable: bool) -> dict[str, Any]:
         # allow/prefer get their opportunistic TLS in connect; PyMySQL's own loads the CA store every time.
         args["ssl_disabled"] = True
     if config.password:
-        args["password"] = resolve_secret(config.password)
+        # As bytes: PyMySQL would encode a str as Latin-1, failing on other characters with an error that
+        # quotes the character; the server compares the bytes a UTF-8 client sent when the password was set.
+        args["password"] = resolve_secret(config.password).encode("utf-8")
     return args
 
 
@@ -77,6 +79,9 @@ def connect(name: str, config: MySQLSource, *, writable: bool = False) -> Iterat
         conn.connect()
     except SecretError as error:
         raise SourceError(name, "auth_failed", str(error)) from None
+    except UnicodeError:  # the driver's message quotes the character, which may belong to a credential
+        detail = f"{config.host}:{config.port}: a connection setting has a character the driver cannot send"
+        raise SourceError(name, "error", detail) from None
     except (pymysql.err.Error, OSError) as error:  # OSError: unreadable certificate files
         raise _source_error(name, config, error) from None
     # The handshake had connect_timeout_s; catalog queries and exact counts get query_timeout_s. PyMySQL reads
