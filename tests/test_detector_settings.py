@@ -78,3 +78,9 @@ def test_the_batch_history_covers_what_the_detector_needs() -> None:
     assert "14061 points of 1m" in message
     ewma = problem(kind="ewma", alpha=0.001, adaptive_quantile=None, step="1h", lookback="30d")
     assert "detectors[0].lookback: 30d is shorter" in ewma  # 0.999**13809 < 1e-6: the EWMA remembers ~575 days
+
+
+def test_a_malformed_selector_is_refused_at_load_naming_the_query() -> None:
+    assert "ops.yaml: detectors[0].query:" in problem(kind="zscore", query='latency{job=~"("}')
+    assert "ops.yaml: detectors[0].query:" in problem(kind="zscore", query="latency{job=")
+    assert detector(kind="zscore", query='latency{service="search"}').query == 'latency{service="search"}'

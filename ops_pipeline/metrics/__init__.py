@@ -7,9 +7,9 @@ no source ever makes data up on failure.
 
 from __future__ import annotations
 
+from ops_pipeline.core.metric_selector import LabelMatcher, Selector, SelectorError, parse_selector
 from ops_pipeline.metrics.prometheus import PrometheusSource
 from ops_pipeline.metrics.recorded import RecordedMetricsSource, append_points
-from ops_pipeline.metrics.selector import LabelMatcher, Selector, SelectorError, parse_selector
 from ops_pipeline.metrics.series import ErrorKind, MetricSeries, MetricsError, align, format_series_key
 from ops_pipeline.metrics.source import MetricsSource
 

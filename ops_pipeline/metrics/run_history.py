@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlalchemy as sa
 
+from ops_pipeline.core.metric_selector import parse_selector
 from ops_pipeline.core.runs import RunRecord
-from ops_pipeline.metrics.selector import parse_selector
 from ops_pipeline.metrics.series import MetricSeries
 from ops_pipeline.metrics.source import MetricsSource
 from ops_pipeline.store.runs import runs_between

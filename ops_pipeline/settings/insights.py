@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, fie
 
 from ops_pipeline.core import detector_defaults
 from ops_pipeline.core.durations import format_duration, parse_duration
+from ops_pipeline.core.metric_selector import parse_selector
 from ops_pipeline.settings.base import CronExpression, Duration, PlausibleDate, StrictModel
 
 if TYPE_CHECKING:
@@ -110,6 +111,15 @@ class DetectorSettings(StrictModel):
     )
     critical_at: float = Field(default=2.0, ge=1.0, description="critical when |score| >= threshold x this")
     reactions: list[ReactionSettings] = []
+
+    @field_validator("query")
+    @classmethod
+    def _selector_for_its_source(cls, query: str, info: ValidationInfo) -> str:
+        """Recorded and run-history metrics are read through a selector: a malformed one is refused at load, not
+        at the first probe tick (PromQL for a Prometheus source is checked by the server)."""
+        if info.data.get("source") in ("recorded", "run_history"):
+            parse_selector(query)  # a SelectorError (ValueError) names the position of the problem
+        return query
 
     @field_validator("window")
     @classmethod

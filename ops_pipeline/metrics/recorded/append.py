@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ops_pipeline.core.metric_selector import LABEL_NAME, METRIC_NAME
 from ops_pipeline.metrics.recorded.csv_tail import CHECK_BYTES
 from ops_pipeline.metrics.recorded.files import (
     COLUMNS,
@@ -27,7 +28,6 @@ from ops_pipeline.metrics.recorded.files import (
     TIME_RANGE,
 )
 from ops_pipeline.metrics.recorded.lock import locked
-from ops_pipeline.metrics.selector import LABEL_NAME, METRIC_NAME
 from ops_pipeline.metrics.series import MetricsError
 
 

@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from ops_pipeline.core.metric_selector import LABEL_NAME
 from ops_pipeline.metrics.recorded.csv_tail import header_names, longest_record
 from ops_pipeline.metrics.recorded.files import COLUMNS, FIRST_TIME_S, LAST_TIME_S, MAX_RECORD_BYTES, TIME_RANGE
 from ops_pipeline.metrics.recorded.series import Columns
-from ops_pipeline.metrics.selector import LABEL_NAME
 from ops_pipeline.metrics.series import MetricsError
 
 NAN_SPELLINGS = frozenset({"nan", "+nan", "-nan"})

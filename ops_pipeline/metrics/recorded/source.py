@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ops_pipeline.core.metric_selector import SelectorError, parse_selector
 from ops_pipeline.metrics.recorded.cache import load_recorded
 from ops_pipeline.metrics.recorded.files import file_kind
 from ops_pipeline.metrics.recorded.series import LOOKBACK_S, RecordedSeries, resample
-from ops_pipeline.metrics.selector import SelectorError, parse_selector
 from ops_pipeline.metrics.series import MetricSeries, MetricsError, grid
 from ops_pipeline.metrics.source import MetricsSource
 

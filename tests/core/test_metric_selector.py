@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ops_pipeline.metrics.selector import (
+from ops_pipeline.core.metric_selector import (
     LabelMatcher,
     Selector,
     SelectorError,
