@@ -89,3 +89,9 @@ def test_config_check_names_an_unreadable_file(
     assert main(["--config", str(file), "config", "check"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {file}: ") and reason in err
+
+
+def test_a_key_of_control_characters_keeps_the_error_one_line_per_problem(tmp_path: Path) -> None:
+    # \x85 and \u2028 are line breaks to str.splitlines; found by the mutation test above.
+    outcome = load_text('sources:\n  demo:\n    type: sqlite\n    path: x.db\n    "a\\Nb\\Lc": 1\n', tmp_path)
+    assert not outcome.accepted and outcome.traceback is None and not outcome.unlocated

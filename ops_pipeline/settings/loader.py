@@ -67,6 +67,8 @@ def _key_path(location: tuple[int | str, ...]) -> str:
             parts.append(f"[{part}]")
         elif part == "[key]":
             parts.append(" (key)")  # pydantic's marker for a bad mapping key
+        elif not str(part) or not str(part).isprintable():
+            parts.append(f"[{str(part)!r}]")  # a key of control characters must not break the error's lines
         else:
             parts.append(("." if parts else "") + str(part))
     return "".join(parts) or "(top level)"
@@ -77,7 +79,7 @@ def _problem(origin: str, error: Any) -> str:
     field = (ctx[FIELD_CTX],) if FIELD_CTX in ctx else ()
     key_path = ctx.get(KEY_PATH_CTX) or _key_path(tuple(error["loc"]) + field)
     reason = error["msg"].removeprefix("Value error, ") if error["type"] == "value_error" else error["msg"]
-    return f"{origin}: {key_path}: {reason}"
+    return f"{origin}: {key_path}: {' '.join(reason.splitlines())}"  # one line per problem
 
 
 def parse_settings(data: Any, origin: str) -> OpsSettings:
