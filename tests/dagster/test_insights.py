@@ -55,8 +55,9 @@ def insight_signals_asset(config: Path, store_url: str) -> dg.AssetsDefinition:
     return build_definitions(config, store_url).get_assets_def("insight_signals")
 
 
-def test_day_partition_records_signals_with_counts_top_table_and_charts(insight_config) -> None:
+def test_day_partition_records_signals_with_counts_top_table_and_charts(insight_config, monkeypatch) -> None:
     config, end, store_url = insight_config
+    monkeypatch.setattr("ops_pipeline.defs.insights.assets.time.time", lambda: float(end))  # the data's now
     asset = insight_signals_asset(config, store_url)
     day = datetime.fromtimestamp(end, UTC).date().isoformat()
     with dg.instance_for_test() as instance:

@@ -35,7 +35,7 @@ def test_a_12000_point_window_batch_agrees_with_the_probe(eleven_days, store_url
     source = RecordedMetricsSource(path)
     assert LONG.history_s >= 12_000 * 60  # a day of lookback would leave the window 1,440 points short
     day = datetime.fromtimestamp(end, UTC).date()
-    batch = detect_day(LONG, source, day)
+    batch = detect_day(LONG, source, day, now=end)
     assert batch.result is not None and batch.result.timestamps.size > 11_000  # more than one range query
     assert {s.labels["service"] for s in batch.signals} == {"payments"}  # the level shift, and nothing else
 

@@ -6,6 +6,7 @@ signals are tables in its metadata.
 """
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
@@ -43,10 +44,10 @@ def build_insight_signals(
         context: dg.AssetExecutionContext, ops_store: OpsStoreResource, metrics: MetricsResource
     ) -> dg.MaterializeResult:
         """Anomalies found by the z-score and EWMA detectors of ops.yaml in one UTC day of metrics."""
-        day = date.fromisoformat(context.partition_key)
+        day, now = date.fromisoformat(context.partition_key), int(time.time())
         engine = ops_store.engine()
         try:
-            detections = [detect_day(d, metrics.source(d.source, engine), day) for d in detectors]
+            detections = [detect_day(d, metrics.source(d.source, engine), day, now=now) for d in detectors]
         except MetricsError as error:
             raise dg.Failure(description=str(error), metadata={"error_kind": error.kind}) from None
         signals = [s for detection in detections for s in detection.signals]

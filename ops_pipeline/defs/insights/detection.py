@@ -37,11 +37,15 @@ class DayDetection:
         return None
 
 
-def detect_day(detector: DetectorSettings, source: MetricsSource, day: date) -> DayDetection:
+def detect_day(detector: DetectorSettings, source: MetricsSource, day: date, *, now: int) -> DayDetection:
+    """The signals of `day` up to `now`: a grid point after `now` would be filled from the last sample (the
+    lookback) and could be recorded before the probe reaches it, which would then not react to it."""
     first, last = day_bounds(day)
     step = detector.step
     start = floor_to_step(first - detector.history_s, step)
-    end = floor_to_step(last, step)
+    end = floor_to_step(min(last, now), step)
+    if end < first:
+        return DayDetection(detector, [], None, [])
     series = query_long_range(source, detector.query, start, end, step)
     if not series:
         return DayDetection(detector, [], None, [])

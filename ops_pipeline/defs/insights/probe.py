@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import sqlalchemy as sa
@@ -35,8 +35,11 @@ class ProbeStep:
     end: int
     series: int
     points: int
-    new_signals: list[InsightSignal]
+    new_signals: list[InsightSignal]  # first recorded by this step
     state_bytes: int = 0  # detector state written (only the pages that changed)
+    # Every signal this step's points raised, including any the day's batch recorded first (it may reach a grid
+    # point before the probe does): the probe reacts to these, and the reactions' run keys keep it to once.
+    found: list[InsightSignal] = field(default_factory=list)
 
 
 def probe(
@@ -85,7 +88,7 @@ def probe(
             points += int(np.count_nonzero(~np.isnan(values)))
         states.save(updated)
         new = signal_store.record_new(conn, found)
-    return ProbeStep(detector.name, start, end, len(series), points, new, states.bytes_written)
+    return ProbeStep(detector.name, start, end, len(series), points, new, states.bytes_written, found)
 
 
 def spec_fingerprint(detector: DetectorSettings) -> str:

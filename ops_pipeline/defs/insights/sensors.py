@@ -70,17 +70,14 @@ def build_anomaly_probe_sensor(
                 continue
             cursor[detector.name] = step.end
             steps.append(step)
-            requests.extend(reaction_requests(detector, step.new_signals))
-        new_signals = sum(len(s.new_signals) for s in steps)
+            requests.extend(reaction_requests(detector, step.found))
+        found = sum(len(s.found) for s in steps)
         points = sum(s.points for s in steps)
-        if not new_signals:
-            return dg.SensorResult(
-                skip_reason=dg.SkipReason(
-                    f"{points} new points across {sum(s.series for s in steps)} series, no new signal"
-                ),
-                cursor=json.dumps(cursor, sort_keys=True),
-            )
-        context.log.info(f"{new_signals} new signals from {points} new points; {len(requests)} reactions")
+        summary = f"{found} signals from {points} new points across {sum(s.series for s in steps)} series"
+        if not requests:
+            reason = summary + ("; none reaches a reaction" if found else ", no new signal")
+            return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=json.dumps(cursor, sort_keys=True))
+        context.log.info(f"{summary}; {len(requests)} reactions")
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
 
     return anomaly_probe
