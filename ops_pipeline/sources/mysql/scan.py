@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,9 +29,7 @@ from ops_pipeline.core.catalog import (
 from ops_pipeline.core.filters import ScanFilter
 from ops_pipeline.settings import MySQLSource
 from ops_pipeline.sources.mysql.catalog_sql import (
-    COLUMN_FIELDS,
     COLUMNS,
-    COLUMNS_PACKED,
     DEFAULT_AGGREGATES,
     FIELD,
     FOREIGN_KEY_ACTIONS,
@@ -45,6 +43,7 @@ from ops_pipeline.sources.mysql.catalog_sql import (
     TABLES,
     UNLIMITED_AGGREGATES,
     VIEWS,
+    Listing,
 )
 from ops_pipeline.sources.mysql.connection import connect
 
@@ -114,23 +113,24 @@ class _TableParts:
         )
 
 
-Rows = tuple[tuple[Any, ...], ...]
+Rows = Sequence[Sequence[Any]]
 
 
 def _fetch_keys_and_indexes(name: str, config: MySQLSource) -> tuple[Rows, Rows, Rows, Rows]:
     with connect(name, config) as conn, conn.cursor() as cursor:
         checks = MARIADB_CHECKS if "mariadb" in server_version_of(cursor).lower() else MYSQL_CHECKS
-        results = []
-        for query in (KEY_COLUMNS, FOREIGN_KEY_ACTIONS, INDEX_COLUMNS, checks):
-            cursor.execute(query, (config.database,))
-            results.append(cursor.fetchall())
-        return results[0], results[1], results[2], results[3]
+        cursor.execute(UNLIMITED_AGGREGATES)
+        keys, actions, indexes = (
+            _rows(cursor, q, config.database) for q in (KEY_COLUMNS, FOREIGN_KEY_ACTIONS, INDEX_COLUMNS)
+        )
+        cursor.execute(checks, (config.database,))
+        return keys, actions, indexes, cursor.fetchall()
 
 
 def _fetch_table_rows(name: str, config: MySQLSource) -> Rows:
     with connect(name, config) as conn, conn.cursor() as cursor:
-        cursor.execute(TABLES, (config.database,))
-        return cursor.fetchall()
+        cursor.execute(UNLIMITED_AGGREGATES)
+        return _rows(cursor, TABLES, config.database)
 
 
 def _table_list(rows: Rows, database: str, scan_filter: ScanFilter) -> dict[str, _TableParts]:
@@ -150,7 +150,7 @@ def _table_list(rows: Rows, database: str, scan_filter: ScanFilter) -> dict[str,
     return tables
 
 
-def _add_columns(column_rows: list[Any], tables: dict[str, _TableParts]) -> None:
+def _add_columns(column_rows: Rows, tables: dict[str, _TableParts]) -> None:
     for table, _position, name, *values in column_rows:  # in ordinal order within a table
         parts = tables.get(table)
         if parts is not None and parts.kind != "view":
@@ -182,7 +182,7 @@ def _add_views(cursor: pymysql.cursors.Cursor, database: str, tables: dict[str, 
         if name in tables:
             tables[name].view_definition = definition
     marks = ", ".join(["%s"] * len(views))
-    cursor.execute(f"{COLUMNS} AND TABLE_NAME IN ({marks}) ORDER BY TABLE_NAME, ORDINAL_POSITION", (database, *views))
+    cursor.execute(COLUMNS.plain(f"AND TABLE_NAME IN ({marks})"), (database, *views))
     for table, _position, name, *values in cursor.fetchall():
         tables[table].columns.append(_column(tables[table], name, *values))
 
@@ -207,24 +207,29 @@ def _bound(method: str, description: str | None) -> str:
     return method  # HASH and KEY partitions have no bound of their own
 
 
-def _column_rows(cursor: pymysql.cursors.Cursor, database: str) -> list[Any]:
+def _column_rows(cursor: pymysql.cursors.Cursor, database: str) -> Rows:
     cursor.execute(UNLIMITED_AGGREGATES)
-    cursor.execute(COLUMNS_PACKED, (database,))
+    return _rows(cursor, COLUMNS, database)
+
+
+def _rows(cursor: pymysql.cursors.Cursor, listing: Listing, database: str) -> Rows:
+    """The listing's rows, read packed (see catalog_sql.Listing): fields are text, NULL is None."""
+    cursor.execute(listing.packed, (database,))
     row = cursor.fetchone()
     packed = row[0] if row else None
     if not packed:
         return []
     if isinstance(packed, bytes):
         packed = packed.decode("utf-8")
-    records: list[list[Any]] = [record.split(FIELD) for record in packed.split(RECORD)]
-    if any(len(fields) != COLUMN_FIELDS for fields in records):
-        cursor.execute(f"{COLUMNS} ORDER BY TABLE_NAME, ORDINAL_POSITION", (database,))
-        return list(cursor.fetchall())
-    for fields in records:
-        if fields[5] == NULL_VALUE:
-            fields[5] = None
-        if fields[8] == NULL_VALUE:
-            fields[8] = None
+    records = [record.split(FIELD) for record in packed.split(RECORD)]
+    width = len(listing.fields)
+    if any(len(fields) != width for fields in records):
+        cursor.execute(listing.plain(), (database,))
+        return cursor.fetchall()
+    for position in listing.nullable:
+        for fields in records:
+            if fields[position] == NULL_VALUE:
+                fields[position] = None  # type: ignore[call-overload]
     return records
 
 

@@ -373,3 +373,17 @@ def test_names_and_comments_with_control_characters_are_read_exactly(mysql_datab
     odd = MySQLDatabase().scan("odd", source(mysql_database)).table(f"{mysql_database}.odd")
     assert odd is not None
     assert [(c.name, c.comment) for c in odd.columns] == [("id", "unit\x1fsep"), ("v", "rec\x1esep")]
+
+
+def test_keys_and_indexes_named_with_control_characters_are_read_exactly(mysql_database: str) -> None:
+    run(mysql_database, "CREATE TABLE parent (id INT PRIMARY KEY)")
+    run(
+        mysql_database,
+        "CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, code INT, KEY `by\x1fcode` (code),"
+        " CONSTRAINT `to\x1eparent` FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)",
+    )
+    child = MySQLDatabase().scan("odd", source(mysql_database)).table(f"{mysql_database}.child")
+    assert child is not None
+    assert [(i.name, i.columns) for i in child.indexes if i.name != "to\x1eparent"] == [("by\x1fcode", ("code",))]
+    [fk] = child.foreign_keys
+    assert (fk.name, fk.columns, fk.target_table, fk.on_delete) == ("to\x1eparent", ("parent_id",), "parent", "CASCADE")
