@@ -23,7 +23,7 @@ def test_resolver_simulate_with_a_catastrophic_alternation(tmp_path: Path, capsy
     took = time.perf_counter() - start
     out = capsys.readouterr().out
     assert code == 0
-    assert took < 0.5
+    assert took < 2.0  # the backtracking engine took 25 s on this input
     assert "| aaaa | A | as |" in out
     assert f"| {'a' * 40}b | {'a' * 40}b |" in out
 

@@ -14,6 +14,8 @@ from ops_pipeline.core.sample_validation import ValidationRule, validate_sample
 from ops_pipeline.core.user_regex import UserRegexError, compile_user_regex
 
 HOSTILE_NAME = "a" * 30 + "!"  # 31 characters: Python's re needs ~2**30 steps to fail `^(a+)+$` on it
+# Backtracking takes minutes on these inputs; RE2 microseconds. The bound only tells the two apart, on any machine.
+AT_ONCE_S = 2.0
 
 
 def elapsed(action: object) -> float:
@@ -25,14 +27,14 @@ def elapsed(action: object) -> float:
 
 def test_a_nested_quantifier_filter_rejects_a_31_character_name_at_once() -> None:
     keep = NameFilter.from_patterns(include=["^(a+)+$"]).keeps
-    assert elapsed(lambda: keep(HOSTILE_NAME)) < 0.1
+    assert elapsed(lambda: keep(HOSTILE_NAME)) < AT_ONCE_S
     assert not keep(HOSTILE_NAME)
     assert keep("aaaa")
 
 
 def test_a_nested_quantifier_exclude_runs_at_once() -> None:
     keep = NameFilter.from_patterns(exclude=["(x+x+)+y"]).keeps
-    assert elapsed(lambda: keep("x" * 5000)) < 0.1
+    assert elapsed(lambda: keep("x" * 5000)) < AT_ONCE_S
 
 
 def test_an_alternation_resolver_rule_runs_at_once() -> None:
@@ -40,7 +42,7 @@ def test_an_alternation_resolver_rule_runs_at_once() -> None:
         {"name": "r", "rules": [{"type": "pattern", "name": "as", "pattern": "^(a|aa)+$", "replacement": "A"}]}
     )
     took = elapsed(lambda: simulate(spec, ["a" * 40 + "b"]))
-    assert took < 0.1
+    assert took < AT_ONCE_S
     [resolution] = simulate(spec, ["a" * 40 + "b", "aaaa"])[1:]
     assert resolution.output == "A"
 
@@ -49,7 +51,7 @@ def test_a_validation_rule_regex_runs_at_once() -> None:
     rule = ValidationRule(rule="regex", column="code", pattern="^(a|a)+$")
     rows = [{"code": "a" * 40 + "b"}, {"code": "aaa"}]
     took = elapsed(lambda: validate_sample(rows, [rule], threshold=0.5))
-    assert took < 0.1
+    assert took < AT_ONCE_S
     assert validate_sample(rows, [rule], threshold=0.5).outcomes[0].failed == 1
 
 
