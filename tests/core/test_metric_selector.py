@@ -195,21 +195,20 @@ def test_equality_matchers_built_from_a_series_select_it(metric: str, labels: di
     assert selector.matches(metric, labels)
 
 
-@given(st.text(max_size=40))
-def test_arbitrary_input_parses_or_raises_selector_error(text: str) -> None:
+def _parses_and_round_trips_or_fails_at_a_position(text: str) -> None:
     try:
         selector = parse_selector(text)
     except SelectorError as error:
         assert 0 <= error.position <= len(text)
     else:
         assert parse_selector(str(selector)) == selector
+
+
+@given(st.text(max_size=40))
+def test_arbitrary_input_parses_or_raises_selector_error(text: str) -> None:
+    _parses_and_round_trips_or_fails_at_a_position(text)
 
 
 @given(st.text(alphabet='m{}a=!~"\\`, ._x*', max_size=24))
 def test_selector_shaped_noise_parses_or_raises_selector_error(text: str) -> None:
-    try:
-        selector = parse_selector(text)
-    except SelectorError as error:
-        assert 0 <= error.position <= len(text)
-    else:
-        assert parse_selector(str(selector)) == selector
+    _parses_and_round_trips_or_fails_at_a_position(text)
