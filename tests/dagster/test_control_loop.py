@@ -29,7 +29,7 @@ from ops_pipeline.store.executions import Execution, execution, list_executions
 from ops_pipeline.store.plan_versions import plan_version
 from ops_pipeline.store.signals import record_new
 from tests.dagster.helpers import scan_configured
-from tests.e2e.test_dagster_dev import free_port
+from tests.e2e.dagster_dev import free_port
 
 PLAN = "ping_service"
 NO_RETRY = {"ops/no_retry": "1"}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.test_dagster_dev import free_port
+from tests.e2e.dagster_dev import free_port
 
 # Dismiss the UI's first-visit dialog, then click "[Show Markdown]" in the metadata row named ENTRY (the UI
 # draws markdown of 1,000 characters or more behind that link).

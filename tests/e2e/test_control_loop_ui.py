@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +15,7 @@ import yaml
 
 from tests.conftest import REPO_ROOT
 from tests.dagster.test_control_loop import PLAN, loop_config, ping_plan
-from tests.e2e.test_dagster_dev import free_port, graphql, wait_for
+from tests.e2e.dagster_dev import free_port, running_dagster_dev, wait_for
 from tests.e2e.test_execution_ui import Environment, execution_of, finished, launch, ops_cli, wait_status
 
 pytestmark = pytest.mark.e2e
@@ -46,26 +42,8 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
     (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "DAGSTER_HOME": str(home), "OPS_CONFIG": str(tmp_path / "ops.yaml")}
     env.pop("OPS_DATABASE_URL", None)
-    dagster = Path(sys.executable).parent / "dagster"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
+    with running_dagster_dev(port=port, log=log, env=env, ready_s=120):
         yield Environment(port, log, env, shop)
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def actions(environment: Environment) -> list[dict[str, Any]]:

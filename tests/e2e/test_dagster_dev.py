@@ -4,13 +4,10 @@ catalog, and the UI's GraphQL API shows the catalog and each table's column sche
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.dagster.test_definitions import load_generator
-from tests.insights.conftest import load_demo_module
+from tests.e2e.dagster_dev import LAUNCH, demo_config, free_port, graphql, graphql_vars, running_dagster_dev, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -45,51 +41,13 @@ CHECK_QUERY = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def graphql(port: int, query: str) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body: dict[str, Any] = json.load(response)
-    assert "errors" not in body, body
-    return body["data"]
-
-
-def wait_for(what: str, probe, deadline_s: float, log: Path) -> Any:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(2)
-    pytest.fail(f"{what} did not happen within {deadline_s:.0f} s; dagster dev log:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     tmp_path = tmp_path_factory.mktemp("demo")
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    warehouse = load_generator().generate_warehouse(tmp_path / "warehouse.db")
-    metrics = load_demo_module("generate_metrics").generate_metrics(tmp_path / "metrics.csv")
-    config = yaml.safe_load((REPO_ROOT / "ops.yaml").read_text())
-    config["sources"]["demo"]["path"] = str(warehouse)
-    config["sources"]["lake"]["path"] = str(tmp_path / "lake.db")
-    sqlite3.connect(tmp_path / "lake.db").close()
-    config["metrics"]["recorded"]["path"] = str(metrics)
+    config, _ = demo_config(tmp_path)
     config["insights"]["probe_interval_s"] = 5
     config["plans"]["folders"] = [str(REPO_ROOT / "examples" / "demo" / "plans")]
     (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
@@ -97,31 +55,8 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int,
     port, log = free_port(), tmp_path / "dagster_dev.log"
     env = {**os.environ, "DAGSTER_HOME": str(home), "OPS_CONFIG": str(tmp_path / "ops.yaml")}
     env.pop("OPS_DATABASE_URL", None)
-    dagster = Path(sys.executable).parent / "dagster"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
+    with running_dagster_dev(port=port, log=log, env=env, ready_s=120):
         yield port, log
-    finally:
-        stop_session(process)
-
-
-def stop_session(process: subprocess.Popen) -> None:
-    """Stop `dagster dev` (started in its own session) as Ctrl-C would; kill it if it has not ended in 30 s."""
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def test_demo_scans_the_catalog_on_its_own_and_the_ui_shows_it(dagster_dev: tuple[int, Path]) -> None:
@@ -154,22 +89,6 @@ RUNS_QUERY = """
 query($job: String!) { runsOrError(filter: {pipelineName: $job}) {
     ... on Runs { results { runId status runConfigYaml } } } }
 """
-LAUNCH = """
-mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }
-"""
-
-
-def graphql_vars(port: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body: dict[str, Any] = json.load(response)
-    assert "errors" not in body, body
-    return body["data"]
 
 
 def finished_runs(port: int, job: str) -> list[dict[str, Any]]:

@@ -28,14 +28,10 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.e2e.test_dagster_dev import free_port, graphql, graphql_vars, wait_for
+from tests.e2e.dagster_dev import LAUNCH, free_port, graphql_vars, running_dagster_dev, wait_for
 
 pytestmark = pytest.mark.e2e
 
-LAUNCH = """
-mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }
-"""
 RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { runId status tags { key value } } } }"""
 ENGINE_EVENTS = """
 query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events { __typename
@@ -137,26 +133,8 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
     (work / "ops.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "DAGSTER_HOME": str(home), "OPS_CONFIG": str(work / "ops.yaml")}
     env.pop("OPS_DATABASE_URL", None)
-    dagster = Path(sys.executable).parent / "dagster"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 180, log)
+    with running_dagster_dev(port=port, log=log, env=env):
         yield Dev(port, log, env, work, service_port)
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _launch(dev: Dev, job: str) -> str:

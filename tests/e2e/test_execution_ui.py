@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -23,9 +22,7 @@ import sqlalchemy as sa
 import yaml
 
 from tests.conftest import PG_HOST, PG_PORT, REPO_ROOT, pg_url, require_service
-from tests.dagster.test_definitions import load_generator
-from tests.e2e.test_dagster_dev import free_port, graphql, graphql_vars, wait_for
-from tests.insights.conftest import load_demo_module
+from tests.e2e.dagster_dev import LAUNCH, demo_config, free_port, graphql_vars, running_dagster_dev, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -46,11 +43,6 @@ STEPWISE_PLAN = {
         },
     ],
 }
-LAUNCH = """
-mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
-    ... on RunConfigValidationInvalid { errors { message } } } }
-"""
 RUN = """
 query($id: ID!) { runOrError(runId: $id) { ... on Run { runId status tags { key value } rootRunId
     stepStats { stepKey status } } } }
@@ -105,13 +97,7 @@ def environment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     else:
         _dagster_yaml(home, None)
 
-    warehouse = load_generator().generate_warehouse(tmp_path / "warehouse.db")
-    metrics = load_demo_module("generate_metrics").generate_metrics(tmp_path / "metrics.csv")
-    config = yaml.safe_load((REPO_ROOT / "ops.yaml").read_text())
-    config["sources"]["demo"]["path"] = str(warehouse)
-    config["sources"]["lake"]["path"] = str(tmp_path / "lake.db")
-    sqlite3.connect(tmp_path / "lake.db").close()
-    config["metrics"]["recorded"]["path"] = str(metrics)
+    config, warehouse = demo_config(tmp_path)
     config["plans"] = {
         "folders": [str(REPO_ROOT / "examples" / "demo" / "plans"), str(plans)],
         "launch_interval_s": 5,
@@ -119,26 +105,10 @@ def environment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     }
     (tmp_path / "ops.yaml").write_text(yaml.safe_dump(config))
 
-    dagster = Path(sys.executable).parent / "dagster"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
-        wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 120, log)
-        yield Environment(port, log, env, warehouse)
+        with running_dagster_dev(port=port, log=log, env=env, ready_s=120):
+            yield Environment(port, log, env, warehouse)
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
         for database in databases:
             _drop_pg_database(database)
 

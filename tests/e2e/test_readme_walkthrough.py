@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.e2e.browser import asset_page_chart
-from tests.e2e.test_dagster_dev import LAUNCH, free_port, graphql, graphql_vars, stop_session, wait_for
+from tests.e2e.dagster_dev import LAUNCH, free_port, graphql, graphql_vars, session_serving, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -113,20 +113,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path, 
     project = project_copy(tmp_path_factory.mktemp("demo") / "project")
     port, log = free_port(), project.parent / "demo.log"
     started = time.monotonic()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [".venv/bin/ops-pipeline", "demo", "--port", str(port)],
-            cwd=project,
-            env=user_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for("the webserver answering", lambda: graphql(port, "{ version }"), 180, log)
+    command = [".venv/bin/ops-pipeline", "demo", "--port", str(port)]
+    with session_serving(command, port=port, log=log, env=user_env(), cwd=project):
         yield port, log, {"webserver up": time.monotonic() - started}
-    finally:
-        stop_session(process)
 
 
 def materialized(port: int, asset: str) -> list[dict[str, Any]]:
